@@ -1,0 +1,48 @@
+# The two commands of the README, and the few targets they are made of.
+#   make demo  install what is missing, build, run the main job on the bundled example
+#   make test  install, build with -Werror, run every test; then a CPU-only ASan+UBSan build runs
+#              the C, CLI and smoke tests again
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+SAN_BUILD ?= build-asan
+CMAKE ?= cmake
+
+.PHONY: all deps build demo test test-main test-sanitize fixtures example clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(CMAKE) -S . -B $(BUILD) -DAV_WERROR=ON
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/bin/autovoice demo
+
+test: deps
+	@$(MAKE) --no-print-directory test-main test-sanitize
+
+test-main:
+	$(CMAKE) -S . -B $(BUILD) -DAV_WERROR=ON
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Second pass: CPU-only, sanitized. The Python tool tests exercise no C code and are not repeated.
+test-sanitize:
+	$(CMAKE) -S . -B $(SAN_BUILD) -DAV_WERROR=ON -DAV_CUDA=OFF -DAV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	$(CMAKE) --build $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE tools
+
+# Regenerate the committed fixtures and the example input (both are deterministic).
+fixtures: deps
+	/usr/bin/python3 tools/make_fixtures.py
+
+example: deps
+	scripts/make-example.sh
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

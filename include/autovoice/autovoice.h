@@ -1,0 +1,8 @@
+/* autovoice: singing voice conversion. The one header an application includes. */
+#ifndef AUTOVOICE_AUTOVOICE_H
+#define AUTOVOICE_AUTOVOICE_H
+
+#include "autovoice/common.h"
+#include "autovoice/audio.h"
+
+#endif /* AUTOVOICE_AUTOVOICE_H */
