@@ -61,10 +61,13 @@ static int cmd_demo(int argc, char **argv)
 {
     const char *input = "examples/example-sung.wav";
     const char *model = "models/default";
+    int default_input = 1;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "--input") || !strcmp(argv[i], "--model")) && i + 1 < argc) {
-            if (!strcmp(argv[i], "--input"))
+            if (!strcmp(argv[i], "--input")) {
                 input = argv[++i];
+                default_input = 0;
+            }
             else
                 model = argv[++i];
         } else {
@@ -73,14 +76,16 @@ static int cmd_demo(int argc, char **argv)
         }
     }
 
-    printf("autovoice demo: convert %s with the model in %s\n", input, model);
-
     av_audio_info info;
     char err[512];
     if (av_audio_probe(input, &info, err, sizeof err) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s\n", err);
+        if (default_input)
+            fprintf(stderr, "autovoice: the default paths are relative to the repository root; "
+                            "run it from there or pass --input and --model\n");
         return EXIT_FAILED;
     }
+    printf("autovoice demo: convert %s with the model in %s\n", input, model);
     printf("  [done]    read input: %s, %d Hz, %d channel%s, %.2f s\n", info.format,
            info.sample_rate, info.channels, info.channels == 1 ? "" : "s", info.seconds);
 

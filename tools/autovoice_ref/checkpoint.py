@@ -26,7 +26,8 @@ def load_checkpoint(path, preset_name):
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
     except Exception as e:  # torch raises many types for a corrupt file
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+        detail = (str(e).strip().splitlines() or [""])[0][:160]
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {detail})") from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an autovoice reference checkpoint")
     if ck.get("version") != VERSION:

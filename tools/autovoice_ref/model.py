@@ -8,12 +8,24 @@ Components, each exported as its own ONNX graph by export.py:
   HiFiGANGenerator log-mel [B, 80, T] -> audio [B, 1, 256 T] at 22.05 kHz
 PosteriorEncoder is used in training only. Runs on PyTorch 1.13 and 2.x.
 """
+import warnings
+
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils import remove_weight_norm, weight_norm
+from torch.nn.utils import remove_weight_norm
+from torch.nn.utils import weight_norm as _torch_weight_norm
 
 from .melfront import LogMelFrontEnd
+
+
+def weight_norm(module):
+    """torch.nn.utils.weight_norm (weight_g / weight_v parameters). PyTorch 2.x deprecates it in
+    favour of parametrizations, whose state-dict keys differ; the classic form keeps checkpoints
+    loadable on 1.13 and 2.x alike, so its deprecation warning is silenced here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return _torch_weight_norm(module)
 
 
 def _same_padding(kernel, dilation=1):
