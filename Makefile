@@ -6,6 +6,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 SAN_BUILD ?= build-asan
 CMAKE ?= cmake
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: all deps build demo test test-main test-sanitize fixtures example clean
 
@@ -21,13 +23,20 @@ build: deps
 demo: build
 	$(BUILD)/bin/autovoice demo
 
+# Reaching the end means both passes passed (ctest fails the recipe otherwise); the last line
+# is the combined total in ctest's summary format.
 test: deps
 	@$(MAKE) --no-print-directory test-main test-sanitize
+	@echo "make test: build pass:     $$(grep -h 'tests passed' $(BUILD)/ctest-summary.log)"
+	@echo "make test: sanitizer pass: $$(grep -h 'tests passed' $(SAN_BUILD)/ctest-summary.log)"
+	@a=$$(grep -ho 'out of [0-9]*' $(BUILD)/ctest-summary.log | grep -o '[0-9]*'); \
+	 b=$$(grep -ho 'out of [0-9]*' $(SAN_BUILD)/ctest-summary.log | grep -o '[0-9]*'); \
+	 echo "100% tests passed, 0 tests failed out of $$((a + b))"
 
 test-main:
 	$(CMAKE) -S . -B $(BUILD) -DAV_WERROR=ON
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) | tee ctest-summary.log
 
 # Second pass: CPU-only, sanitized. The Python tool tests exercise no C code and are not repeated.
 test-sanitize:
@@ -35,7 +44,7 @@ test-sanitize:
 	$(CMAKE) --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) -LE tools
+	  ctest --output-on-failure -j $(JOBS) -LE tools | tee ctest-summary.log
 
 # Regenerate the committed fixtures and the example input (both are deterministic).
 fixtures: deps

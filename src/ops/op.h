@@ -1,0 +1,101 @@
+/* The operator interface: one av__op per ONNX operator, each with a shape/type inference function
+ * and a CPU kernel. Kernels live one family per file (src/ops/elementwise.c, reduce.c,
+ * shape_ops.c, conv.c, ...); src/ops/registry.c lists them all. Internal.
+ *
+ * Life of a node:
+ *  1. planning (once per input-shape set): infer() gets every input's dtype and shape; an input's
+ *     data is present only if the input is a constant or its bit is set in `value_inputs` (then
+ *     the planner computes it first). infer() checks attributes, input count and dtypes, and sets
+ *     every present output's dtype, ndim and shape. Bad models get AV_STATUS_FORMAT (or
+ *     AV_STATUS_UNSUPPORTED for valid but unimplemented cases) and a message in ctx->err.
+ *  2. running: run() gets inputs with data and outputs with data allocated (shapes as inferred),
+ *     and computes the outputs. Outputs never alias inputs. run() must not allocate memory except
+ *     through ctx->scratch (see scratch_bytes) and must not fail on inputs infer() accepted,
+ *     except for data-dependent checks (an out-of-range Gather index, say).
+ * Both are pure functions of their arguments: no globals, thread-safe. */
+#ifndef AV_OPS_OP_H
+#define AV_OPS_OP_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "core/threadpool.h"
+#include "graph/ir.h"
+
+typedef struct av__op_ctx {
+    const av__node *node;
+    int64_t opset;                 /* the model's default-domain opset version */
+    int n_in;
+    const av__tensor *const *in;   /* in[i] is NULL when optional input i is omitted */
+    int n_out;
+    av__tensor *const *out;        /* out[i] is NULL when optional output i is omitted */
+    av__threadpool *pool;          /* may be NULL: run on the calling thread */
+    void *scratch;                 /* run(): scratch_bytes() bytes, 64-byte aligned, or NULL */
+    uint64_t seed;                 /* random ops without a `seed` attribute use this */
+    char *err;                     /* message buffer (err_size bytes) */
+    size_t err_size;
+} av__op_ctx;
+
+enum {
+    AV__OP_RANDOM = 1u << 0        /* output depends on a generator: never constant-folded */
+};
+
+typedef struct av__op {
+    const char *name;              /* ONNX op_type, default domain */
+    uint32_t value_inputs;         /* bit i: infer() needs the values of input i */
+    unsigned flags;
+    av_status (*infer)(const av__op_ctx *ctx);
+    av_status (*run)(const av__op_ctx *ctx);
+    /* Optional: scratch memory run() needs for these input/output shapes (e.g. im2col). NULL
+     * means none. Called after infer(). */
+    size_t (*scratch_bytes)(const av__op_ctx *ctx);
+} av__op;
+
+/* The operator called op_type in `domain` ("" and "ai.onnx" are the default domain), or NULL. */
+const av__op *av__op_find(const char *domain, const char *op_type);
+/* Number of registered operators, and the i-th (for `inspect` and the docs). */
+int av__op_count(void);
+const av__op *av__op_at(int i);
+
+/* ---- helpers shared by the op files (src/ops/op_util.c) ------------------------------------ */
+
+/* Formats a message into ctx->err and returns `status`. */
+av_status av__op_fail(const av__op_ctx *ctx, av_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Checks n_in within [min_in, max_in] and that inputs [0, min_in) are present. */
+av_status av__op_check_inputs(const av__op_ctx *ctx, int min_in, int max_in);
+
+/* Element i (flat, C order) of an integer or bool tensor as int64; of a float tensor truncated. */
+int64_t av__tensor_get_i64(const av__tensor *t, int64_t i);
+/* Element i of any numeric tensor as double (f16/bf16 converted). */
+double av__tensor_get_f64(const av__tensor *t, int64_t i);
+/* Stores v (converted, saturating for integers, round-to-nearest-even for f16/bf16) into
+ * element i of t. */
+void av__tensor_set_f64(av__tensor *t, int64_t i, double v);
+
+/* IEEE half and bfloat16 conversions (round to nearest even; NaN and inf preserved). */
+float av__f16_to_f32(uint16_t h);
+uint16_t av__f32_to_f16(float f);
+float av__bf16_to_f32(uint16_t h);
+uint16_t av__f32_to_bf16(float f);
+
+/* Multidirectional (numpy) broadcasting of shapes a and b into out; AV_STATUS_FORMAT when they
+ * are incompatible. out may alias neither input. */
+av_status av__broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
+                               int64_t *out);
+
+/* Normalises an axis in [-rank, rank) to [0, rank); returns -1 when out of range. */
+int av__normalize_axis(int64_t axis, int rank);
+
+/* Sets t's ndim and shape (copies n dims). */
+void av__tensor_set_shape(av__tensor *t, int n, const int64_t *shape);
+
+/* The counter-based generator of the Random* operators: a documented, platform-independent
+ * function of (seed, index). av__rng_uniform is in [0, 1) with 24 random bits; av__rng_normal is
+ * standard normal by Box-Muller over two uniforms of the counters 2i and 2i+1. */
+uint64_t av__rng_u64(uint64_t seed, uint64_t index);
+float av__rng_uniform(uint64_t seed, uint64_t index);
+float av__rng_normal(uint64_t seed, uint64_t index);
+
+#endif /* AV_OPS_OP_H */
