@@ -9,6 +9,9 @@ packages=(
   build-essential cmake pkg-config
   # C libraries
   libsndfile1-dev      # audio file I/O (WAV/FLAC/OGG/MP3)
+  libopenblas-dev      # SGEMM behind the CPU backend's convolutions and matrix products
+  # the official ONNX operator (node) tests, run by the conformance runner
+  libonnx-testdata
   # reference tools: PyTorch model, ONNX export, fixtures, tool tests
   python3 python3-numpy python3-torch python3-torchaudio python3-onnx python3-pytest python3-yaml
   # test and example audio

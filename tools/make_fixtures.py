@@ -18,6 +18,9 @@ usage:
                                                            on any difference
   tools/make_fixtures.py --package DIR                     also export the fixture model as an
                                                            ONNX model package into DIR
+  tools/make_fixtures.py --preset seed --out DIR --package PKG
+                                                           the same cases for the `seed` preset
+                                                           (too large to commit: made at test time)
 
 Layout: OUT/<component>/<case>/<tensor>.npy, and OUT/MANIFEST with one line per tensor:
   <component> <case> <input|output> <tensor> <dtype> <dim0>x<dim1>x...
@@ -118,22 +121,22 @@ def cases(preset):
     return out
 
 
-def build_model():
+def build_model(preset=FIXTURE_PRESET):
     from autovoice_ref.init import random_init_
     from autovoice_ref.model import SVCModel
     from autovoice_ref.presets import get_preset
-    model = SVCModel(get_preset(FIXTURE_PRESET), FIXTURE_SPEAKERS)
+    model = SVCModel(get_preset(preset), FIXTURE_SPEAKERS)
     random_init_(model, FIXTURE_SEED)
     model.remove_weight_norm()
     return model.eval()
 
 
-def generate(out_dir):
+def generate(out_dir, preset=FIXTURE_PRESET):
     import torch
     from autovoice_ref.export import COMPONENTS, GRAPHS
     import copy
     torch.set_num_threads(1)
-    model = build_model()
+    model = build_model(preset)
     model64 = copy.deepcopy(model).double()
     manifest = []
     for comp, comp_cases in cases(model.preset).items():
@@ -205,12 +208,16 @@ def main():
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--check", metavar="DIR")
     ap.add_argument("--package", metavar="DIR", help="also export the fixture model as a package")
+    ap.add_argument("--preset", default=FIXTURE_PRESET, choices=["small", "seed"])
     a = ap.parse_args()
     if a.check:
         return check(a.check)
+    if a.preset != FIXTURE_PRESET and os.path.abspath(a.out) == DEFAULT_OUT:
+        print("make_fixtures: the committed fixtures are the small preset; give --out", file=sys.stderr)
+        return 2
     tmp = a.out + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    model = generate(tmp)
+    model = generate(tmp, a.preset)
     shutil.rmtree(a.out, ignore_errors=True)
     os.replace(tmp, a.out)
     print(f"make_fixtures: wrote {a.out}")
@@ -222,7 +229,7 @@ def main():
             warnings.simplefilter("ignore")
             for comp in COMPONENTS:
                 export_component(model, comp, os.path.join(a.package, comp + ".onnx"))
-        write_package_files(a.package, model, "fixture-small", f"random-init seed {FIXTURE_SEED}")
+        write_package_files(a.package, model, f"fixture-{a.preset}", f"random-init seed {FIXTURE_SEED}")
         print(f"make_fixtures: wrote package {a.package}")
     return 0
 

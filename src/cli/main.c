@@ -5,10 +5,11 @@
 #include <sys/stat.h>
 
 #include "autovoice/autovoice.h"
+#include "cli.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = AV_CLI_OK, EXIT_FAILED = AV_CLI_FAILED, EXIT_USAGE = AV_CLI_USAGE };
 
-static const char *const planned_commands[] = {"convert", "f0", "build", "run", "inspect", "bench"};
+static const char *const planned_commands[] = {"convert", "f0", "build", "bench"};
 
 static void print_usage(FILE *out)
 {
@@ -22,13 +23,20 @@ static void print_usage(FILE *out)
             "  demo [--input FILE] [--model DIR]\n"
             "                       the main job on the bundled example, as far as this version goes\n"
             "                       (defaults: examples/example-sung.wav, models/default)\n"
+            "  inspect MODEL.onnx [--shape NAME=DxDx... ...]\n"
+            "                       inputs, outputs, operators, parameters; with shapes: the\n"
+            "                       plan's arena size and GFLOP\n"
+            "  run MODEL.onnx --input NAME=FILE.npy ... [--output-dir DIR] [--threads N]\n"
+            "                       [--repeat N] [--warmup N]\n"
+            "                       run any ONNX model; writes every output as DIR/NAME.npy\n"
+            "                       and prints the median latency\n"
             "  help                 this text\n"
             "\n"
             "options:\n"
             "  -h, --help           this text\n"
             "  -V, --version        version and what this build can do (backends, CPU, GPUs)\n"
             "\n"
-            "not in this version yet: convert, f0, build, run, inspect, bench (see README.md)\n");
+            "not in this version yet: convert, f0, build, bench (see README.md)\n");
 }
 
 static int cmd_info(int argc, char **argv)
@@ -132,6 +140,10 @@ int main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo"))
         return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(cmd, "inspect"))
+        return av_cli_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return av_cli_run(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof planned_commands / sizeof planned_commands[0]; i++) {
         if (!strcmp(cmd, planned_commands[i])) {
             fprintf(stderr, "autovoice: '%s' is not available in version %s yet (see README.md)\n",

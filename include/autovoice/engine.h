@@ -1,0 +1,151 @@
+/* autovoice: the inference engine. Loads ONNX models and runs them on the CPU.
+ *
+ * An av_model is read-only once loaded: one model may be shared by any number of threads, each
+ * with its own av_session. A session holds the per-run state (the execution plan for the current
+ * input shapes, one memory arena, the thread pool) and is used by one thread at a time.
+ *
+ * Typical use:
+ *   av_model *m; av_session *s; char err[512];
+ *   if (av_model_load("vocoder.onnx", &m, err, sizeof err)) { fprintf(stderr, "%s\n", err); ... }
+ *   av_session_config cfg = av_session_config_default();
+ *   av_session_create(m, &cfg, &s, err, sizeof err);
+ *   av_session_set_input(s, "mel_input", AV_DTYPE_FLOAT32, 3, (int64_t[]){1, 80, 87}, mel);
+ *   if (av_session_run(s)) fprintf(stderr, "%s\n", av_session_last_error(s));
+ *   av_session_get_output(s, "audio_output", &out);
+ *   av_session_free(s); av_model_free(m);
+ */
+#ifndef AUTOVOICE_ENGINE_H
+#define AUTOVOICE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "autovoice/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types, numbered as ONNX's TensorProto.DataType. */
+typedef enum av_dtype {
+    AV_DTYPE_UNDEFINED = 0,
+    AV_DTYPE_FLOAT32 = 1,
+    AV_DTYPE_UINT8 = 2,
+    AV_DTYPE_INT8 = 3,
+    AV_DTYPE_UINT16 = 4,
+    AV_DTYPE_INT16 = 5,
+    AV_DTYPE_INT32 = 6,
+    AV_DTYPE_INT64 = 7,
+    AV_DTYPE_BOOL = 9,
+    AV_DTYPE_FLOAT16 = 10,
+    AV_DTYPE_FLOAT64 = 11,
+    AV_DTYPE_UINT32 = 12,
+    AV_DTYPE_UINT64 = 13,
+    AV_DTYPE_BFLOAT16 = 16
+} av_dtype;
+
+/* "float32", "int64", ...; "unknown" otherwise. Bytes per element: av_dtype_size (0 if unknown). */
+const char *av_dtype_name(av_dtype dtype);
+size_t av_dtype_size(av_dtype dtype);
+
+#define AV_MAX_DIMS 8
+
+/* A tensor as the API exchanges it: dense, C order. Pointers are borrowed (see each function). */
+typedef struct av_tensor {
+    const char *name;
+    av_dtype dtype;
+    int ndim;                      /* -1: rank unknown (model description only) */
+    int64_t shape[AV_MAX_DIMS];    /* -1: size not fixed by the model (symbolic or unknown) */
+    const char *dim_names[AV_MAX_DIMS]; /* symbolic names ("batch", "time_steps") or NULL */
+    const void *data;              /* NULL in model descriptions */
+} av_tensor;
+
+typedef struct av_model av_model;
+typedef struct av_session av_session;
+
+/* Loads an ONNX model (IR version >= 3, default-domain opset <= 18) from a file; external data
+ * files are looked up beside it. Checks that every operator is supported, folds constants and
+ * removes dead and duplicate nodes. On failure *out is NULL and err gets one line naming the file
+ * and the problem (for an unsupported operator: the operator and the node). */
+av_status av_model_load(const char *path, av_model **out, char *err, size_t err_size);
+/* The same from memory; base_dir locates external data (NULL: external data refused). The bytes
+ * are not referenced after the call. */
+av_status av_model_load_memory(const void *data, size_t size, const char *base_dir,
+                               av_model **out, char *err, size_t err_size);
+void av_model_free(av_model *model);
+
+/* The model's graph inputs and outputs, with declared dtypes and shapes. The name and dim_names
+ * strings live as long as the model. */
+int av_model_input_count(const av_model *model);
+int av_model_output_count(const av_model *model);
+av_status av_model_input(const av_model *model, int index, av_tensor *info);
+av_status av_model_output(const av_model *model, int index, av_tensor *info);
+
+/* Facts for `autovoice inspect`: node count after optimisation, parameters (elements of all
+ * constant tensors), and per-operator node counts through av_model_op_histogram. */
+typedef struct av_model_stats {
+    int nodes;
+    int64_t parameters;
+    int64_t opset;
+    int64_t ir_version;
+    const char *producer;
+} av_model_stats;
+av_status av_model_get_stats(const av_model *model, av_model_stats *stats);
+/* Calls fn(op_type, count, user) for each operator type present, most frequent first. */
+void av_model_op_histogram(const av_model *model,
+                           void (*fn)(const char *op_type, int count, void *user), void *user);
+
+typedef struct av_session_config {
+    int threads;       /* worker threads for this session; <= 0 means one per online CPU */
+    uint64_t seed;     /* generator seed for random operators that carry no seed attribute */
+} av_session_config;
+av_session_config av_session_config_default(void);
+
+av_status av_session_create(const av_model *model, const av_session_config *config,
+                            av_session **out, char *err, size_t err_size);
+void av_session_free(av_session *session);
+
+/* Binds input `name` to caller memory: dtype and shape must agree with the model's declaration
+ * (fixed dimensions must match; symbolic ones are free). The session keeps the pointer, not a
+ * copy: the data must stay valid and unchanged until av_session_run returns. */
+av_status av_session_set_input(av_session *session, const char *name, av_dtype dtype, int ndim,
+                               const int64_t *shape, const void *data);
+
+/* Runs the model on the bound inputs. Plans (shape inference, folding, memory layout) only when
+ * input shapes, or the values of inputs that decide shapes, changed since the last run. */
+av_status av_session_run(av_session *session);
+
+/* Plans for the bound inputs (as av_session_run does before its first run, or after shapes
+ * change) without running: for `inspect`, and to move planning out of a timed loop. */
+av_status av_session_prepare(av_session *session);
+
+/* Output `name` of the last successful run. info->data points into the session and stays valid
+ * until the next run or av_session_free. */
+av_status av_session_get_output(av_session *session, const char *name, av_tensor *info);
+
+/* One line describing the last error of this session ("" if none). Valid until the next call. */
+const char *av_session_last_error(const av_session *session);
+
+/* Memory facts of the current plan: the arena holding every intermediate tensor, plus tensors
+ * computed once at planning time. 0 before the first run. */
+typedef struct av_session_memory {
+    size_t arena_bytes;
+    size_t planned_bytes;       /* tensors folded at plan time (shape computations) */
+    size_t naive_bytes;         /* what the intermediates would take without reuse */
+    int runtime_nodes;          /* nodes executed per run */
+    double gflop;               /* estimated GFLOP per run (convolutions and matrix products) */
+} av_session_memory;
+av_status av_session_get_memory(const av_session *session, av_session_memory *memory);
+
+/* NumPy .npy files as tensors (little-endian numeric dtypes, any rank up to AV_MAX_DIMS).
+ * av_npy_read fills *out with a new buffer (release with av_npy_free; name is NULL);
+ * av_npy_write writes PATH.tmp and renames it over PATH. Errors name the file. */
+av_status av_npy_read(const char *path, av_tensor *out, char *err, size_t err_size);
+av_status av_npy_write(const char *path, const av_tensor *tensor, char *err, size_t err_size);
+void av_npy_free(av_tensor *tensor);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AUTOVOICE_ENGINE_H */

@@ -1,0 +1,365 @@
+/* `autovoice inspect` and `autovoice run`: the engine on any ONNX model (our trtexec). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "autovoice/engine.h"
+#include "cli.h"
+
+static void print_tensor_info(const av_tensor *t)
+{
+    printf("  %-24s %-8s [", t->name, av_dtype_name(t->dtype));
+    if (t->ndim < 0)
+        printf("?");
+    for (int d = 0; d < t->ndim; d++) {
+        if (d)
+            printf(", ");
+        if (t->dim_names[d])
+            printf("%s", t->dim_names[d]);
+        else if (t->shape[d] < 0)
+            printf("?");
+        else
+            printf("%lld", (long long)t->shape[d]);
+    }
+    printf("]\n");
+}
+
+static void print_op(const char *op, int count, void *user)
+{
+    (void)user;
+    printf("  %-24s %d\n", op, count);
+}
+
+/* "1x80x87" -> shape; returns ndim or -1. */
+static int parse_shape(const char *s, int64_t *shape)
+{
+    int n = 0;
+    if (!*s)
+        return 0; /* scalar */
+    while (*s) {
+        if (n == AV_MAX_DIMS)
+            return -1;
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (end == s || errno || v < 0)
+            return -1;
+        shape[n++] = v;
+        if (*end == 'x' || *end == ',')
+            end++;
+        else if (*end)
+            return -1;
+        s = end;
+    }
+    return n;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static void human_bytes(size_t b, char *out, size_t n)
+{
+    if (b >= ((size_t)1 << 20))
+        snprintf(out, n, "%.2f MiB", (double)b / (1 << 20));
+    else if (b >= 1024)
+        snprintf(out, n, "%.1f KiB", (double)b / 1024);
+    else
+        snprintf(out, n, "%zu B", b);
+}
+
+int av_cli_inspect(int argc, char **argv)
+{
+    const char *path = NULL;
+    int threads = 1;
+    struct { const char *name; int ndim; int64_t shape[AV_MAX_DIMS]; } shapes[64];
+    int n_shapes = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
+            char *spec = argv[++i], *eq = strchr(spec, '=');
+            if (!eq || n_shapes == 64 ||
+                (shapes[n_shapes].ndim = parse_shape(eq + 1, shapes[n_shapes].shape)) < 0) {
+                fprintf(stderr, "autovoice inspect: bad --shape '%s' (want NAME=1x80x87)\n", spec);
+                return AV_CLI_USAGE;
+            }
+            *eq = '\0';
+            shapes[n_shapes++].name = spec;
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            if (!parse_int(argv[++i], 1, 1024, &threads)) {
+                fprintf(stderr, "autovoice inspect: bad --threads '%s'\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (argv[i][0] != '-' && !path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "autovoice inspect: unknown or incomplete option '%s'\n", argv[i]);
+            return AV_CLI_USAGE;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "usage: autovoice inspect MODEL.onnx [--shape NAME=DxDxD ...]\n");
+        return AV_CLI_USAGE;
+    }
+    char err[1024];
+    av_model *m;
+    if (av_model_load(path, &m, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        return AV_CLI_FAILED;
+    }
+    av_model_stats st;
+    av_model_get_stats(m, &st);
+    printf("%s\n  producer %s, IR version %lld, opset %lld\n  %d nodes after optimisation, "
+           "%lld parameters\n", path, st.producer[0] ? st.producer : "(unknown)",
+           (long long)st.ir_version, (long long)st.opset, st.nodes, (long long)st.parameters);
+    printf("inputs:\n");
+    int n_in = av_model_input_count(m);
+    int shapes_complete = 1;
+    for (int i = 0; i < n_in; i++) {
+        av_tensor t;
+        av_model_input(m, i, &t);
+        print_tensor_info(&t);
+        int given = 0;
+        for (int k = 0; k < n_shapes; k++)
+            given |= !strcmp(shapes[k].name, t.name);
+        int fixed = t.ndim >= 0;
+        for (int d = 0; d < t.ndim; d++)
+            fixed &= t.shape[d] >= 0 && !t.dim_names[d];
+        if (!given && !fixed)
+            shapes_complete = 0;
+    }
+    printf("outputs:\n");
+    for (int i = 0; i < av_model_output_count(m); i++) {
+        av_tensor t;
+        av_model_output(m, i, &t);
+        print_tensor_info(&t);
+    }
+    printf("operators:\n");
+    av_model_op_histogram(m, print_op, NULL);
+
+    int rc = AV_CLI_OK;
+    if (!shapes_complete) {
+        printf("plan: give --shape NAME=DxDx... for every input with symbolic dimensions to see "
+               "the arena size and FLOPs\n");
+        av_model_free(m);
+        return rc;
+    }
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = threads;
+    av_session *s = NULL;
+    void *buffers[64] = {0};
+    if (av_session_create(m, &cfg, &s, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        av_model_free(m);
+        return AV_CLI_FAILED;
+    }
+    for (int i = 0; i < n_in && i < 64; i++) {
+        av_tensor t;
+        av_model_input(m, i, &t);
+        int ndim = t.ndim;
+        int64_t shape[AV_MAX_DIMS];
+        memcpy(shape, t.shape, sizeof shape);
+        for (int k = 0; k < n_shapes; k++)
+            if (!strcmp(shapes[k].name, t.name)) {
+                ndim = shapes[k].ndim;
+                memcpy(shape, shapes[k].shape, sizeof shape);
+            }
+        size_t bytes = av_dtype_size(t.dtype);
+        for (int d = 0; d < ndim; d++)
+            bytes *= (size_t)shape[d];
+        buffers[i] = calloc(1, bytes ? bytes : 1);
+        if (!buffers[i] || av_session_set_input(s, t.name, t.dtype, ndim, shape, buffers[i])) {
+            fprintf(stderr, "autovoice: %s\n", buffers[i] ? av_session_last_error(s) : "out of memory");
+            rc = AV_CLI_FAILED;
+            goto done;
+        }
+    }
+    if (av_session_prepare(s) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s: %s\n", path, av_session_last_error(s));
+        rc = AV_CLI_FAILED;
+        goto done;
+    }
+    av_session_memory mem;
+    av_session_get_memory(s, &mem);
+    char a[32], b[32], c[32];
+    human_bytes(mem.arena_bytes, a, sizeof a);
+    human_bytes(mem.naive_bytes, b, sizeof b);
+    human_bytes(mem.planned_bytes, c, sizeof c);
+    printf("plan for these shapes:\n  %d nodes run per inference, %.3f GFLOP (convolutions and "
+           "matrix products)\n  arena %s (without reuse: %s), computed while planning: %s\n",
+           mem.runtime_nodes, mem.gflop, a, b, c);
+done:
+    for (int i = 0; i < 64; i++)
+        free(buffers[i]);
+    av_session_free(s);
+    av_model_free(m);
+    return rc;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int av_cli_run(int argc, char **argv)
+{
+    const char *path = NULL, *out_dir = ".";
+    int threads = 0, repeat = 1, warmup = 1;
+    const char *in_names[64], *in_files[64];
+    int n_inputs = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--input") && i + 1 < argc) {
+            char *spec = argv[++i], *eq = strchr(spec, '=');
+            if (!eq || eq == spec || !eq[1] || n_inputs == 64) {
+                fprintf(stderr, "autovoice run: bad --input '%s' (want NAME=FILE.npy)\n", spec);
+                return AV_CLI_USAGE;
+            }
+            *eq = '\0';
+            in_names[n_inputs] = spec;
+            in_files[n_inputs++] = eq + 1;
+        } else if (!strcmp(argv[i], "--output-dir") && i + 1 < argc) {
+            out_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            if (!parse_int(argv[++i], 1, 1024, &threads)) {
+                fprintf(stderr, "autovoice run: bad --threads '%s'\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+            if (!parse_int(argv[++i], 1, 1000000, &repeat)) {
+                fprintf(stderr, "autovoice run: bad --repeat '%s'\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
+            if (!parse_int(argv[++i], 0, 1000000, &warmup)) {
+                fprintf(stderr, "autovoice run: bad --warmup '%s'\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (argv[i][0] != '-' && !path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "autovoice run: unknown or incomplete option '%s'\n", argv[i]);
+            return AV_CLI_USAGE;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "usage: autovoice run MODEL.onnx --input NAME=FILE.npy ... "
+                        "[--output-dir DIR] [--threads N] [--repeat N] [--warmup N]\n");
+        return AV_CLI_USAGE;
+    }
+    struct stat sb;
+    if (stat(out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "autovoice: %s: not a directory\n", out_dir);
+        return AV_CLI_FAILED;
+    }
+    char err[1024];
+    int rc = AV_CLI_FAILED;
+    av_model *m = NULL;
+    av_session *s = NULL;
+    av_tensor tensors[64];
+    int n_loaded = 0;
+    double *times = NULL;
+    if (av_model_load(path, &m, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        return AV_CLI_FAILED;
+    }
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = threads;
+    if (av_session_create(m, &cfg, &s, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        goto done;
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        if (av_npy_read(in_files[i], &tensors[i], err, sizeof err) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s\n", err);
+            goto done;
+        }
+        n_loaded++;
+        if (av_session_set_input(s, in_names[i], tensors[i].dtype, tensors[i].ndim,
+                                 tensors[i].shape, tensors[i].data) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s: %s\n", in_files[i], av_session_last_error(s));
+            goto done;
+        }
+    }
+    double t0 = now_ms();
+    if (av_session_prepare(s) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s: %s\n", path, av_session_last_error(s));
+        goto done;
+    }
+    double plan_ms = now_ms() - t0;
+    for (int i = 0; i < warmup; i++) {
+        if (av_session_run(s) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s: %s\n", path, av_session_last_error(s));
+            goto done;
+        }
+    }
+    times = calloc((size_t)repeat, sizeof *times);
+    if (!times) {
+        fprintf(stderr, "autovoice: out of memory\n");
+        goto done;
+    }
+    for (int r = 0; r < repeat; r++) {
+        double t = now_ms();
+        if (av_session_run(s) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s: %s\n", path, av_session_last_error(s));
+            goto done;
+        }
+        times[r] = now_ms() - t;
+    }
+    qsort(times, (size_t)repeat, sizeof *times, cmp_double);
+    av_session_memory mem;
+    av_session_get_memory(s, &mem);
+    printf("%s: plan %.2f ms; run median %.3f ms, min %.3f ms, max %.3f ms over %d run%s "
+           "(%d warm-up); %.3f GFLOP, %.1f GFLOP/s; arena %.2f MiB\n",
+           path, plan_ms, times[repeat / 2], times[0], times[repeat - 1], repeat,
+           repeat == 1 ? "" : "s", warmup, mem.gflop,
+           times[repeat / 2] > 0 ? mem.gflop / (times[repeat / 2] * 1e-3) : 0.0,
+           (double)mem.arena_bytes / (1 << 20));
+    for (int i = 0; i < av_model_output_count(m); i++) {
+        av_tensor info, out;
+        av_model_output(m, i, &info);
+        if (av_session_get_output(s, info.name, &out) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s\n", av_session_last_error(s));
+            goto done;
+        }
+        char file[4096], safe[256];
+        size_t k = 0;
+        for (const char *c = info.name; *c && k < sizeof safe - 1; c++)
+            safe[k++] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c)) ? *c : '_';
+        safe[k] = '\0';
+        snprintf(file, sizeof file, "%s/%s.npy", out_dir, safe);
+        if (av_npy_write(file, &out, err, sizeof err) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s\n", err);
+            goto done;
+        }
+        printf("  %s: %s [", file, av_dtype_name(out.dtype));
+        for (int d = 0; d < out.ndim; d++)
+            printf("%s%lld", d ? ", " : "", (long long)out.shape[d]);
+        printf("]\n");
+    }
+    rc = AV_CLI_OK;
+done:
+    free(times);
+    for (int i = 0; i < n_loaded; i++)
+        av_npy_free(&tensors[i]);
+    av_session_free(s);
+    av_model_free(m);
+    return rc;
+}

@@ -1,0 +1,99 @@
+/* Vectorisable float32 exp, sigmoid and tanh: the Exp, Sigmoid and Tanh kernels for float32.
+ *
+ * Plain branch-free C (selects, no calls, no intrinsics) that gcc and clang vectorise at -O2
+ * for whatever vector unit the target has, so there is nothing to choose at run time. The libm
+ * kernels in elementwise_math.c are the reference; tests/c/test_ops_elementwise.c compares the
+ * two on random data of awkward lengths and on the special values. Measured accuracy against
+ * libm over |x| <= 100: exp <= 2 ulp, sigmoid <= 3 ulp, tanh <= 3 ulp (relative 1 ulp =
+ * 2^-23), subnormal results within 1 subnormal step; NaN, +-inf, +-0 and overflow exact.
+ *
+ * The same scalar function serves the vector blocks and the tail, and ISO C mode keeps the
+ * compiler from contracting a*b+c into FMA, so an element's result never depends on where a
+ * thread chunk starts. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ops/elementwise_internal.h"
+
+static inline float ew_bits_to_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* e^x: x = n ln2 + r with |r| <= ln2/2, e^r by Cephes' degree-6 polynomial (1.7e-7 relative),
+ * times 2^n applied in two halves so that subnormal results come out right. */
+static inline float ew_exp(float x)
+{
+    /* clamp with the NaN going to the low end; the selects at the end restore NaN and inf */
+    float xc = x >= -104.0f ? (x <= 89.0f ? x : 89.0f) : -104.0f;
+    float t = xc * 1.44269504088896341f;
+    float fn = (t + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    float r = xc - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * (r * r) + r + 1.0f;
+    int32_t n = (int32_t)fn; /* in [-150, 129] */
+    int32_t n1 = n / 2, n2 = n - n1;
+    y = y * ew_bits_to_f32((uint32_t)(n1 + 127) << 23);
+    y = y * ew_bits_to_f32((uint32_t)(n2 + 127) << 23);
+    y = x > 88.72283935546875f ? (float)INFINITY : y;
+    return x != x ? x : y;
+}
+
+/* 1 / (1 + e^-x), from e^-|x| so the exponential never overflows. */
+static inline float ew_sigmoid(float x)
+{
+    float ax = x < 0 ? -x : x;
+    float e = ew_exp(-ax);
+    float s = 1.0f / (1.0f + e);
+    return x >= 0 ? s : e * s;
+}
+
+/* Cephes' tanhf: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above. */
+static inline float ew_tanh(float x)
+{
+    float ax = x < 0 ? -x : x;
+    float z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = p * z * x + x;
+    float e = ew_exp(2.0f * ax);
+    float big = 1.0f - 2.0f / (e + 1.0f);
+    big = x < 0 ? -big : big;
+    return ax < 0.625f ? small : big;
+}
+
+void av__ew_exp_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+{
+    float *o = out;
+    const float *x = in;
+    (void)p;
+    AV__EW_LOOP(float, n, ew_exp(x[i]));
+}
+
+void av__ew_sigmoid_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+{
+    float *o = out;
+    const float *x = in;
+    (void)p;
+    AV__EW_LOOP(float, n, ew_sigmoid(x[i]));
+}
+
+void av__ew_tanh_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+{
+    float *o = out;
+    const float *x = in;
+    (void)p;
+    AV__EW_LOOP(float, n, ew_tanh(x[i]));
+}
