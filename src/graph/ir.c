@@ -136,16 +136,54 @@ void av__graph_free(av__graph *g)
     av__free(g->outputs);
     av__free(g->name);
     av__free(g->producer_name);
+    av__free(g->name_index);
     av__free(g);
+}
+
+static uint32_t hash_name(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
 }
 
 int av__graph_find_value(const av__graph *g, const char *name)
 {
-    /* Linear: graphs have at most a few thousand values and lookups happen at import only. */
-    for (int i = 0; i < g->n_values; i++)
+    if (!g->name_index_cap)
+        return -1;
+    uint32_t mask = (uint32_t)g->name_index_cap - 1;
+    for (uint32_t h = hash_name(name) & mask;; h = (h + 1) & mask) {
+        int i = g->name_index[h];
+        if (i < 0)
+            return -1;
         if (strcmp(g->values[i].name, name) == 0)
             return i;
-    return -1;
+    }
+}
+
+/* Inserts value i into the index, growing it to keep the load factor at most 1/2. */
+static int index_value(av__graph *g, int i)
+{
+    if (2 * (g->n_values + 1) > g->name_index_cap) {
+        int cap = g->name_index_cap ? g->name_index_cap * 2 : 256;
+        int *idx = av__mallocarray((size_t)cap, sizeof *idx);
+        if (!idx)
+            return -1;
+        memset(idx, 0xff, (size_t)cap * sizeof *idx);
+        av__free(g->name_index);
+        g->name_index = idx;
+        g->name_index_cap = cap;
+        for (int k = 0; k < g->n_values; k++)
+            if (k != i)
+                index_value(g, k);
+    }
+    uint32_t mask = (uint32_t)g->name_index_cap - 1;
+    uint32_t h = hash_name(g->values[i].name) & mask;
+    while (g->name_index[h] >= 0)
+        h = (h + 1) & mask;
+    g->name_index[h] = i;
+    return 0;
 }
 
 int av__graph_value(av__graph *g, const char *name)
@@ -168,6 +206,10 @@ int av__graph_value(av__graph *g, const char *name)
         return -1;
     v->ndim = -1;
     v->producer = -1;
+    if (index_value(g, g->n_values) != 0) {
+        av__free(v->name);
+        return -1;
+    }
     return g->n_values++;
 }
 

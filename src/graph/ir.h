@@ -132,6 +132,8 @@ typedef struct av__graph {
     int n_outputs;
     int *outputs;
     char *producer_name;          /* the exporter ("pytorch", ...), for `inspect` */
+    int *name_index;              /* open-addressing hash of value names -> index (-1 empty) */
+    int name_index_cap;           /* a power of two, >= 2 n_values; 0 before the first value */
 } av__graph;
 
 av__graph *av__graph_create(void);

@@ -16,19 +16,36 @@
 
 #include "ops/elementwise_internal.h"
 
-static inline float ew_bits_to_f32(uint32_t u)
+static inline float ew_from_bits(uint32_t u)
 {
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
 }
 
+static inline uint32_t ew_to_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* c ? a : b through an integer mask: gcc if-converts float ?: only partly, even at -O3, while
+ * this form vectorises at -O2. */
+static inline float ew_sel(int c, float a, float b)
+{
+    uint32_t m = 0u - (uint32_t)c;
+    return ew_from_bits((ew_to_bits(a) & m) | (ew_to_bits(b) & ~m));
+}
+
+static inline float ew_abs(float x) { return ew_from_bits(ew_to_bits(x) & 0x7fffffffu); }
+
 /* e^x: x = n ln2 + r with |r| <= ln2/2, e^r by Cephes' degree-6 polynomial (1.7e-7 relative),
  * times 2^n applied in two halves so that subnormal results come out right. */
 static inline float ew_exp(float x)
 {
-    /* clamp with the NaN going to the low end; the selects at the end restore NaN and inf */
-    float xc = x >= -104.0f ? (x <= 89.0f ? x : 89.0f) : -104.0f;
+    /* clamp, NaN going to the low end; the selects at the end restore NaN and inf */
+    float xc = ew_sel(x >= -104.0f, ew_sel(x <= 89.0f, x, 89.0f), -104.0f);
     float t = xc * 1.44269504088896341f;
     float fn = (t + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
     float r = xc - fn * 0.693359375f;
@@ -42,25 +59,24 @@ static inline float ew_exp(float x)
     float y = p * (r * r) + r + 1.0f;
     int32_t n = (int32_t)fn; /* in [-150, 129] */
     int32_t n1 = n / 2, n2 = n - n1;
-    y = y * ew_bits_to_f32((uint32_t)(n1 + 127) << 23);
-    y = y * ew_bits_to_f32((uint32_t)(n2 + 127) << 23);
-    y = x > 88.72283935546875f ? (float)INFINITY : y;
-    return x != x ? x : y;
+    y = y * ew_from_bits((uint32_t)(n1 + 127) << 23);
+    y = y * ew_from_bits((uint32_t)(n2 + 127) << 23);
+    y = ew_sel(x > 88.72283935546875f, (float)INFINITY, y);
+    return ew_sel(x != x, x, y);
 }
 
 /* 1 / (1 + e^-x), from e^-|x| so the exponential never overflows. */
 static inline float ew_sigmoid(float x)
 {
-    float ax = x < 0 ? -x : x;
-    float e = ew_exp(-ax);
+    float e = ew_exp(-ew_abs(x));
     float s = 1.0f / (1.0f + e);
-    return x >= 0 ? s : e * s;
+    return ew_sel(x >= 0, s, e * s);
 }
 
 /* Cephes' tanhf: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above. */
 static inline float ew_tanh(float x)
 {
-    float ax = x < 0 ? -x : x;
+    float ax = ew_abs(x);
     float z = x * x;
     float p = -5.70498872745e-3f;
     p = p * z + 2.06390887954e-2f;
@@ -68,10 +84,9 @@ static inline float ew_tanh(float x)
     p = p * z + 1.33314422036e-1f;
     p = p * z - 3.33332819422e-1f;
     float small = p * z * x + x;
-    float e = ew_exp(2.0f * ax);
-    float big = 1.0f - 2.0f / (e + 1.0f);
-    big = x < 0 ? -big : big;
-    return ax < 0.625f ? small : big;
+    float big = 1.0f - 2.0f / (ew_exp(2.0f * ax) + 1.0f);
+    big = ew_from_bits(ew_to_bits(big) | (ew_to_bits(x) & 0x80000000u)); /* big >= 0 */
+    return ew_sel(ax < 0.625f, small, big);
 }
 
 void av__ew_exp_f32(void *out, const void *in, int64_t n, const av__ew_params *p)

@@ -55,7 +55,7 @@ const av__op av__ops_shape[] = {
 };
 const int av__ops_shape_count = sizeof av__ops_shape / sizeof av__ops_shape[0];
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 int av__shape_is_int(av__dtype t)
 {
@@ -77,8 +77,9 @@ av_status av__shape_check_dtype(const av__op_ctx *ctx, int i)
 {
     av__dtype t = ctx->in[i]->dtype;
     if (av__dtype_size(t) == 0)
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "input %d: element type %s (%d) is not supported",
-                           i, av__dtype_name(t), (int)t);
+        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                           "input %d: element type %s (%d) is not supported", i, av__dtype_name(t),
+                           (int)t);
     return AV_STATUS_OK;
 }
 
@@ -96,15 +97,16 @@ av_status av__shape_set_out(const av__op_ctx *ctx, int i, av__dtype dtype, int n
                             const int64_t *shape)
 {
     if (ndim > AV__MAX_DIMS)
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "output %d would have rank %d (at most %d supported)",
-                           i, ndim, AV__MAX_DIMS);
+        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                           "output %d would have rank %d (at most %d supported)", i, ndim,
+                           AV__MAX_DIMS);
     /* the bytes of the non-zero dims stay below 2^62, so the count, the byte size and every
      * stride are representable even for empty tensors (a [0, 2^62] shape is refused) */
     uint64_t bytes = av__dtype_size(dtype) ? av__dtype_size(dtype) : 1;
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "output %d: dimension %d is negative (%lld)", i,
-                               d, (long long)shape[d]);
+            return av__op_fail(ctx, AV_STATUS_FORMAT, "output %d: dimension %d is negative (%lld)",
+                               i, d, (long long)shape[d]);
         if (shape[d] != 0 && bytes > ((uint64_t)1 << 62) / (uint64_t)shape[d])
             return av__op_fail(ctx, AV_STATUS_FORMAT, "output %d: shape too large", i);
         if (shape[d] != 0)
@@ -123,15 +125,16 @@ av_status av__shape_read_ints(const av__op_ctx *ctx, int i, const char *what, in
     const av__tensor *t = ctx->in[i];
     *n = 0;
     if (!av__shape_is_int(t->dtype))
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "%s (input %d) must be an integer tensor, is %s", what,
-                           i, av__dtype_name(t->dtype));
+        return av__op_fail(ctx, AV_STATUS_FORMAT, "%s (input %d) must be an integer tensor, is %s",
+                           what, i, av__dtype_name(t->dtype));
     if (t->ndim > 1)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "%s (input %d) must be 1-D, has rank %d", what, i,
                            t->ndim);
     int64_t count = av__tensor_count(t);
     if (count > max)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "%s (input %d) has %lld values, at most %d allowed",
-                           what, i, (long long)count, max);
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "%s (input %d) has %lld values, at most %d allowed", what, i,
+                           (long long)count, max);
     if (!t->data && count > 0)
         return av__op_fail(ctx, AV_STATUS_INTERNAL, "%s (input %d) has no values at planning time",
                            what, i);
@@ -177,7 +180,7 @@ void av__shape_memcpy(av__threadpool *pool, void *dst, const void *src, size_t b
                      &j);
 }
 
-/* ---- the strided copy engine ------------------------------------------------------------------ */
+/* ---- the strided copy engine ----------------------------------------------------------------- */
 
 enum copy_kind {
     COPY_BLOCK,    /* innermost dim contiguous on both sides: memcpy rows */
@@ -394,7 +397,8 @@ void av__shape_copy(av__threadpool *pool, size_t esize, int ndim, const int64_t 
     int64_t per_unit = p.shape[last];
     if (p.kind == COPY_TILE) {
         /* square tiles; with few columns, taller ones so each unit still moves ~1k elements */
-        p.tile_rows = p.shape[last] >= TILE ? TILE : (1024 / p.shape[last] + TILE - 1) / TILE * TILE;
+        p.tile_rows =
+            p.shape[last] >= TILE ? TILE : (1024 / p.shape[last] + TILE - 1) / TILE * TILE;
         p.tiles = (p.shape[p.tile_dim] + p.tile_rows - 1) / p.tile_rows;
         units *= p.tiles;
         per_unit *= p.tile_rows;

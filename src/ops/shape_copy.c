@@ -9,7 +9,7 @@ static char *elem_ptr(const av__tensor *t, int64_t offset)
     return (char *)t->data + (ptrdiff_t)offset * (ptrdiff_t)av__dtype_size(t->dtype);
 }
 
-/* ---- Transpose --------------------------------------------------------------------------------- */
+/* ---- Transpose ------------------------------------------------------------------------------- */
 
 /* perm (attribute, default reversed), checked to be a permutation of the rank. */
 static av_status transpose_perm(const av__op_ctx *ctx, int *perm)
@@ -66,7 +66,7 @@ av_status av__shape_transpose_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Slice ------------------------------------------------------------------------------------- */
+/* ---- Slice ----------------------------------------------------------------------------------- */
 
 /* Per input dimension: first index, step and output length. Dimensions not sliced get
  * (0, 1, dim). Clamping follows the spec exactly: negative starts/ends count from the end, then
@@ -82,7 +82,8 @@ static av_status slice_params(const av__op_ctx *ctx, int64_t *start, int64_t *st
         const int64_t *a = av__attr_ints(ctx->node, "starts", &ns);
         const int64_t *b = av__attr_ints(ctx->node, "ends", &ne);
         if (!a || !b)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "attributes 'starts' and 'ends' are required");
+            return av__op_fail(ctx, AV_STATUS_FORMAT,
+                               "attributes 'starts' and 'ends' are required");
         if (ns > AV__MAX_DIMS || ne > AV__MAX_DIMS)
             return av__op_fail(ctx, AV_STATUS_FORMAT, "more starts/ends than dimensions");
         memcpy(starts, a, (size_t)ns * sizeof *a);
@@ -186,7 +187,7 @@ av_status av__shape_slice_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Concat ------------------------------------------------------------------------------------ */
+/* ---- Concat ---------------------------------------------------------------------------------- */
 
 static av_status concat_axis(const av__op_ctx *ctx, int *axis)
 {
@@ -204,7 +205,8 @@ static av_status concat_axis(const av__op_ctx *ctx, int *axis)
 av_status av__shape_concat_infer(const av__op_ctx *ctx)
 {
     int axis;
-    av_status st = av__shape_begin(ctx, ctx->n_in > 0 ? ctx->n_in : 1, ctx->n_in > 0 ? ctx->n_in : 1);
+    av_status st =
+        av__shape_begin(ctx, ctx->n_in > 0 ? ctx->n_in : 1, ctx->n_in > 0 ? ctx->n_in : 1);
     if (st == AV_STATUS_OK)
         st = concat_axis(ctx, &axis);
     if (st != AV_STATUS_OK)
@@ -253,7 +255,7 @@ av_status av__shape_concat_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Split ------------------------------------------------------------------------------------- */
+/* ---- Split ----------------------------------------------------------------------------------- */
 
 #define SPLIT_MAX_OUTPUTS 1024
 
@@ -277,7 +279,8 @@ static av_status split_sizes(const av__op_ctx *ctx, int *axis, int64_t *sizes)
     } else if (ctx->opset < 13 && av__node_attr(ctx->node, "split")) {
         const int64_t *a = av__attr_ints(ctx->node, "split", &n);
         if (n > SPLIT_MAX_OUTPUTS)
-            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "more than %d outputs", SPLIT_MAX_OUTPUTS);
+            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "more than %d outputs",
+                               SPLIT_MAX_OUTPUTS);
         if (a)
             memcpy(sizes, a, (size_t)n * sizeof *a);
     } else if (ctx->opset >= 18 && num) {
@@ -365,7 +368,7 @@ av_status av__shape_split_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Expand ------------------------------------------------------------------------------------ */
+/* ---- Expand ---------------------------------------------------------------------------------- */
 
 av_status av__shape_expand_infer(const av__op_ctx *ctx)
 {
@@ -382,7 +385,8 @@ av_status av__shape_expand_infer(const av__op_ctx *ctx)
                                (long long)shape[i]);
     const av__tensor *x = ctx->in[0];
     if (av__broadcast_shapes(x->ndim, x->shape, n, shape, &nout, out) != AV_STATUS_OK)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "input shape does not broadcast to the target shape");
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "input shape does not broadcast to the target shape");
     return av__shape_set_out(ctx, 0, x->dtype, nout, out);
 }
 
@@ -401,7 +405,7 @@ av_status av__shape_expand_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Tile -------------------------------------------------------------------------------------- */
+/* ---- Tile ------------------------------------------------------------------------------------ */
 
 av_status av__shape_tile_infer(const av__op_ctx *ctx)
 {
@@ -449,7 +453,7 @@ av_status av__shape_tile_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- DepthToSpace / SpaceToDepth --------------------------------------------------------------- */
+/* ---- DepthToSpace / SpaceToDepth ------------------------------------------------------------- */
 
 /* blocksize and the DepthToSpace mode (1 = CRD, 0 = DCR) after checking a 4-D input. */
 static av_status block_params(const av__op_ctx *ctx, int64_t *b, int *crd)
@@ -480,8 +484,9 @@ av_status av__shape_depth_to_space_infer(const av__op_ctx *ctx)
         return st;
     const int64_t *s = ctx->in[0]->shape;
     if (s[1] % (b * b) != 0)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "channels %lld not divisible by blocksize^2 = %lld",
-                           (long long)s[1], (long long)(b * b));
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "channels %lld not divisible by blocksize^2 = %lld", (long long)s[1],
+                           (long long)(b * b));
     if ((s[2] != 0 && b > INT64_MAX / s[2]) || (s[3] != 0 && b > INT64_MAX / s[3]))
         return av__op_fail(ctx, AV_STATUS_FORMAT, "output too large");
     int64_t out[4] = {s[0], s[1] / (b * b), s[2] * b, s[3] * b};
@@ -517,7 +522,8 @@ av_status av__shape_space_to_depth_infer(const av__op_ctx *ctx)
         return st;
     const int64_t *s = ctx->in[0]->shape;
     if (s[2] % b != 0 || s[3] % b != 0)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "height %lld and width %lld must be multiples of blocksize %lld",
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "height %lld and width %lld must be multiples of blocksize %lld",
                            (long long)s[2], (long long)s[3], (long long)b);
     if (s[1] != 0 && b * b > INT64_MAX / s[1])
         return av__op_fail(ctx, AV_STATUS_FORMAT, "output too large");

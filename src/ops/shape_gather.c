@@ -8,8 +8,9 @@
 static av_status check_indices_dtype(const av__op_ctx *ctx, int i)
 {
     if (!av__shape_is_int(ctx->in[i]->dtype))
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "indices (input %d) must be int32 or int64, is %s",
-                           i, av__dtype_name(ctx->in[i]->dtype));
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "indices (input %d) must be int32 or int64, is %s", i,
+                           av__dtype_name(ctx->in[i]->dtype));
     return AV_STATUS_OK;
 }
 
@@ -46,7 +47,7 @@ static inline void copy_bytes(char *dst, const char *src, size_t bytes)
     }
 }
 
-/* ---- Gather ------------------------------------------------------------------------------------ */
+/* ---- Gather ---------------------------------------------------------------------------------- */
 
 static av_status gather_axis(const av__op_ctx *ctx, int *axis)
 {
@@ -126,7 +127,7 @@ av_status av__shape_gather_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- GatherElements ---------------------------------------------------------------------------- */
+/* ---- GatherElements -------------------------------------------------------------------------- */
 
 /* Shared checks of GatherElements and ScatterElements: data (0) and indices (1) of the same
  * rank, indices no larger than data off the axis. */
@@ -215,7 +216,7 @@ av_status av__shape_gather_elements_run(const av__op_ctx *ctx)
     return elements_walk(ctx, ctx->in[0], ctx->in[1], axis, gather_elements_fn, &j);
 }
 
-/* ---- GatherND ---------------------------------------------------------------------------------- */
+/* ---- GatherND -------------------------------------------------------------------------------- */
 
 static av_status gather_nd_params(const av__op_ctx *ctx, int *b, int *m)
 {
@@ -232,9 +233,10 @@ static av_status gather_nd_params(const av__op_ctx *ctx, int *b, int *m)
     *b = (int)bd;
     int64_t mm = ind->shape[ind->ndim - 1];
     if (mm < 1 || mm > x->ndim - *b)
-        return av__op_fail(ctx, AV_STATUS_FORMAT,
-                           "indices' last dimension %lld must be in [1, %d] (data rank - batch_dims)",
-                           (long long)mm, x->ndim - *b);
+        return av__op_fail(
+            ctx, AV_STATUS_FORMAT,
+            "indices' last dimension %lld must be in [1, %d] (data rank - batch_dims)",
+            (long long)mm, x->ndim - *b);
     *m = (int)mm;
     for (int d = 0; d < *b; d++)
         if (ind->shape[d] != x->shape[d])
@@ -303,7 +305,7 @@ av_status av__shape_gather_nd_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- reductions of the Scatter ops ------------------------------------------------------------- */
+/* ---- reductions of the Scatter ops ----------------------------------------------------------- */
 
 enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN };
 
@@ -407,7 +409,7 @@ static void scatter_apply(void *dst, const void *src, size_t bytes, av__dtype dt
         reduce_into(dt, dst, src, (int64_t)(bytes / av__dtype_size(dt)), red);
 }
 
-/* ---- ScatterND --------------------------------------------------------------------------------- */
+/* ---- ScatterND ------------------------------------------------------------------------------- */
 
 static av_status scatter_nd_check(const av__op_ctx *ctx, int *m, int *red)
 {
@@ -476,7 +478,7 @@ av_status av__shape_scatter_nd_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- ScatterElements / Scatter ----------------------------------------------------------------- */
+/* ---- ScatterElements / Scatter --------------------------------------------------------------- */
 
 static av_status scatter_elements_check(const av__op_ctx *ctx, int *axis, int *red)
 {
@@ -489,7 +491,8 @@ static av_status scatter_elements_check(const av__op_ctx *ctx, int *axis, int *r
     if (upd->dtype != x->dtype)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "updates are %s, data is %s",
                            av__dtype_name(upd->dtype), av__dtype_name(x->dtype));
-    if (upd->ndim != ind->ndim || memcmp(upd->shape, ind->shape, (size_t)ind->ndim * sizeof(int64_t)))
+    if (upd->ndim != ind->ndim ||
+        memcmp(upd->shape, ind->shape, (size_t)ind->ndim * sizeof(int64_t)))
         return av__op_fail(ctx, AV_STATUS_FORMAT, "updates and indices differ in shape");
     return AV_STATUS_OK;
 }
@@ -524,7 +527,7 @@ av_status av__shape_scatter_elements_run(const av__op_ctx *ctx)
     return elements_walk(ctx, x, ctx->in[1], axis, scatter_elements_fn, &j);
 }
 
-/* ---- OneHot ------------------------------------------------------------------------------------ */
+/* ---- OneHot ---------------------------------------------------------------------------------- */
 
 static av_status one_hot_params(const av__op_ctx *ctx, int *axis, int64_t *depth)
 {
@@ -540,7 +543,8 @@ static av_status one_hot_params(const av__op_ctx *ctx, int *axis, int64_t *depth
     if (av__tensor_count(val) != 2 || val->ndim != 1)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "values must hold 2 elements [off, on]");
     if (av__dtype_size(val->dtype) == 0)
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "values of type %s", av__dtype_name(val->dtype));
+        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "values of type %s",
+                           av__dtype_name(val->dtype));
     double dv = av__tensor_get_f64(dep, 0);
     if (!(dv >= 0 && dv < 4611686018427387904.0))
         return av__op_fail(ctx, AV_STATUS_FORMAT, "depth %g is invalid", dv);
@@ -587,7 +591,15 @@ av_status av__shape_one_hot_run(const av__op_ctx *ctx)
         copy_bytes(y + (size_t)i * es, off_v, es);
     int64_t inner = prod(ind->shape, axis, ind->ndim), n = av__tensor_count(ind);
     for (int64_t p = 0; p < n; p++) {
-        int64_t v = av__tensor_get_i64(ind, p);
+        int64_t v;
+        if (av__shape_is_float(ind->dtype)) { /* truncated; far out of range stays out */
+            double f = av__tensor_get_f64(ind, p);
+            if (!(f > -2.0 * (double)depth - 2 && f < 2.0 * (double)depth + 2))
+                continue;
+            v = (int64_t)f;
+        } else {
+            v = av__tensor_get_i64(ind, p);
+        }
         if (v < 0)
             v += depth;
         if (v < 0 || v >= depth) /* out of range: the row stays all `off` */

@@ -30,7 +30,7 @@ static void fill_elements(void *dst, int64_t count, const void *value, size_t es
     }
 }
 
-/* ---- Constant ---------------------------------------------------------------------------------- */
+/* ---- Constant -------------------------------------------------------------------------------- */
 
 /* The value a Constant node holds: a tensor attribute or one of the value_float(s)/value_int(s)
  * forms (opset 12), described as a tensor whose data points into the attribute or, for the
@@ -40,8 +40,8 @@ static av_status constant_value(const av__op_ctx *ctx, av__tensor *v, int64_t *s
     static const char *const unsupported[] = {"sparse_value", "value_string", "value_strings"};
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
         if (av__node_attr(ctx->node, unsupported[i]))
-            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "Constant with attribute '%s' is not supported",
-                               unsupported[i]);
+            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                               "Constant with attribute '%s' is not supported", unsupported[i]);
     int found = 0;
     memset(v, 0, sizeof *v);
     const av__attr *a;
@@ -51,7 +51,8 @@ static av_status constant_value(const av__op_ctx *ctx, av__tensor *v, int64_t *s
             return av__op_fail(ctx, AV_STATUS_FORMAT, "attribute 'value' is not a tensor");
         *v = *a->t;
         if (av__dtype_size(v->dtype) == 0)
-            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "Constant of element type %s is not supported",
+            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                               "Constant of element type %s is not supported",
                                av__dtype_name(v->dtype));
     }
     if ((a = av__node_attr(ctx->node, "value_float")) != NULL) {
@@ -64,7 +65,8 @@ static av_status constant_value(const av__op_ctx *ctx, av__tensor *v, int64_t *s
     if ((a = av__node_attr(ctx->node, "value_floats")) != NULL) {
         found++;
         if (a->type != AV__ATTR_FLOATS)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "attribute 'value_floats' is not a float list");
+            return av__op_fail(ctx, AV_STATUS_FORMAT,
+                               "attribute 'value_floats' is not a float list");
         *v = (av__tensor){.dtype = AV__DT_F32, .ndim = 1, .shape = {a->count}, .data = a->floats};
     }
     if ((a = av__node_attr(ctx->node, "value_int")) != NULL) {
@@ -81,8 +83,8 @@ static av_status constant_value(const av__op_ctx *ctx, av__tensor *v, int64_t *s
         *v = (av__tensor){.dtype = AV__DT_I64, .ndim = 1, .shape = {a->count}, .data = a->ints};
     }
     if (found != 1)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "Constant needs exactly one value attribute, has %d",
-                           found);
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "Constant needs exactly one value attribute, has %d", found);
     return AV_STATUS_OK;
 }
 
@@ -113,7 +115,7 @@ av_status av__shape_constant_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- ConstantOfShape --------------------------------------------------------------------------- */
+/* ---- ConstantOfShape ------------------------------------------------------------------------- */
 
 static const float zero_f32 = 0.0f;
 
@@ -169,7 +171,7 @@ av_status av__shape_constant_of_shape_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Range ------------------------------------------------------------------------------------- */
+/* ---- Range ----------------------------------------------------------------------------------- */
 
 /* Element count max(ceil((limit - start) / delta), 0), computed in the inputs' type as the spec
  * does (float32 arithmetic for the 16/32-bit float types, exact for integers). */
@@ -184,12 +186,14 @@ static av_status range_count(const av__op_ctx *ctx, int64_t *count)
         if (av__tensor_count(t) != 1)
             return av__op_fail(ctx, AV_STATUS_FORMAT, "input %d must be a scalar", i);
         if (!t->data)
-            return av__op_fail(ctx, AV_STATUS_INTERNAL, "input %d has no value at planning time", i);
+            return av__op_fail(ctx, AV_STATUS_INTERNAL, "input %d has no value at planning time",
+                               i);
     }
     if (av__shape_is_float(s->dtype)) {
         double n;
         if (s->dtype == AV__DT_F64) {
-            double a = av__tensor_get_f64(s, 0), b = av__tensor_get_f64(l, 0), c = av__tensor_get_f64(d, 0);
+            double a = av__tensor_get_f64(s, 0), b = av__tensor_get_f64(l, 0),
+                   c = av__tensor_get_f64(d, 0);
             if (c == 0)
                 return av__op_fail(ctx, AV_STATUS_FORMAT, "delta is 0");
             n = ceil((b - a) / c);
@@ -206,8 +210,10 @@ static av_status range_count(const av__op_ctx *ctx, int64_t *count)
         return AV_STATUS_OK;
     }
     if (!av__shape_is_int(s->dtype))
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "Range of %s is not defined", av__dtype_name(s->dtype));
-    int64_t a = av__tensor_get_i64(s, 0), b = av__tensor_get_i64(l, 0), c = av__tensor_get_i64(d, 0);
+        return av__op_fail(ctx, AV_STATUS_FORMAT, "Range of %s is not defined",
+                           av__dtype_name(s->dtype));
+    int64_t a = av__tensor_get_i64(s, 0), b = av__tensor_get_i64(l, 0),
+            c = av__tensor_get_i64(d, 0);
     if (c == 0)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "delta is 0");
     uint64_t diff, step;
@@ -288,7 +294,7 @@ av_status av__shape_range_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- EyeLike ----------------------------------------------------------------------------------- */
+/* ---- EyeLike --------------------------------------------------------------------------------- */
 
 static av_status eye_dtype(const av__op_ctx *ctx, av__dtype *dt)
 {
@@ -300,8 +306,9 @@ static av_status eye_dtype(const av__op_ctx *ctx, av__dtype *dt)
         *dt = (av__dtype)a->i;
     }
     if (av__dtype_size(*dt) == 0)
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "output element type %s (%d) is not supported",
-                           av__dtype_name(*dt), (int)*dt);
+        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                           "output element type %s (%d) is not supported", av__dtype_name(*dt),
+                           (int)*dt);
     return AV_STATUS_OK;
 }
 
@@ -314,7 +321,8 @@ av_status av__shape_eye_like_infer(const av__op_ctx *ctx)
     if (st != AV_STATUS_OK)
         return st;
     if (ctx->in[0]->ndim != 2)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "input must be 2-D, has rank %d", ctx->in[0]->ndim);
+        return av__op_fail(ctx, AV_STATUS_FORMAT, "input must be 2-D, has rank %d",
+                           ctx->in[0]->ndim);
     return av__shape_set_out(ctx, 0, dt, 2, ctx->in[0]->shape);
 }
 
@@ -334,7 +342,7 @@ av_status av__shape_eye_like_run(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Trilu ------------------------------------------------------------------------------------- */
+/* ---- Trilu ----------------------------------------------------------------------------------- */
 
 av_status av__shape_trilu_infer(const av__op_ctx *ctx)
 {

@@ -59,7 +59,7 @@ void av__shape_copy(av__threadpool *pool, size_t esize, int ndim, const int64_t 
 /* memcpy of `bytes`, split over `pool` (may be NULL) when large. */
 void av__shape_memcpy(av__threadpool *pool, void *dst, const void *src, size_t bytes);
 
-/* ---- the ops: infer/run pairs, by file --------------------------------------------------------- */
+/* ---- the ops: infer/run pairs, by file ------------------------------------------------------- */
 
 #define AV__SHAPE_DECLARE(op)                                                                  \
     av_status av__shape_##op##_infer(const av__op_ctx *ctx);                                   \

@@ -34,7 +34,8 @@ static av_status read_pads(const av__op_ctx *ctx, pad_params *p)
         if (!a)
             return av__op_fail(ctx, AV_STATUS_FORMAT, "attribute '%s' is missing", name);
         if (np > 2 * AV__MAX_DIMS)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "'%s' has %d values for rank %d", name, np, r);
+            return av__op_fail(ctx, AV_STATUS_FORMAT, "'%s' has %d values for rank %d", name, np,
+                               r);
         memcpy(pads, a, (size_t)np * sizeof *a);
     } else {
         st = av__shape_read_ints(ctx, 1, "pads", pads, 2 * AV__MAX_DIMS, &np);
@@ -45,7 +46,8 @@ static av_status read_pads(const av__op_ctx *ctx, pad_params *p)
     }
     int n_axes = na >= 0 ? na : r;
     if (np != 2 * n_axes)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "pads has %d values, expected %d", np, 2 * n_axes);
+        return av__op_fail(ctx, AV_STATUS_FORMAT, "pads has %d values, expected %d", np,
+                           2 * n_axes);
     p->ndim = r;
     for (int d = 0; d < r; d++)
         p->begin[d] = p->end[d] = 0;
@@ -58,7 +60,8 @@ static av_status read_pads(const av__op_ctx *ctx, pad_params *p)
                 return av__op_fail(ctx, AV_STATUS_FORMAT, "axis %lld out of range for rank %d",
                                    (long long)axes[i], r);
             if (seen[a])
-                return av__op_fail(ctx, AV_STATUS_FORMAT, "axis %lld given twice", (long long)axes[i]);
+                return av__op_fail(ctx, AV_STATUS_FORMAT, "axis %lld given twice",
+                                   (long long)axes[i]);
             seen[a] = 1;
         }
         p->begin[a] = pads[i];
@@ -88,18 +91,19 @@ static av_status pad_setup(const av__op_ctx *ctx, pad_params *p)
         int64_t b = p->begin[d], e = p->end[d], dim = x->shape[d];
         /* |pads| beyond 2^40 cannot make a tensor that fits anyway; this bounds the sums below */
         if (b > ((int64_t)1 << 40) || e > ((int64_t)1 << 40) || b < -dim || e < -dim)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "pads %lld, %lld invalid for dimension %d of size %lld",
+            return av__op_fail(ctx, AV_STATUS_FORMAT,
+                               "pads %lld, %lld invalid for dimension %d of size %lld",
                                (long long)b, (long long)e, d, (long long)dim);
         p->crop0[d] = b < 0 ? -b : 0;
         p->len[d] = dim - (b < 0 ? -b : 0) - (e < 0 ? -e : 0);
         p->lead[d] = b > 0 ? b : 0;
         if (p->len[d] < 0)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "pads crop more than dimension %d holds (%lld)",
-                               d, (long long)dim);
+            return av__op_fail(ctx, AV_STATUS_FORMAT,
+                               "pads crop more than dimension %d holds (%lld)", d, (long long)dim);
         p->out[d] = p->len[d] + (b > 0 ? b : 0) + (e > 0 ? e : 0);
         if (p->mode != PAD_CONSTANT && p->len[d] == 0 && p->out[d] > 0)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "cannot pad empty dimension %d in mode '%s'", d,
-                               mode);
+            return av__op_fail(ctx, AV_STATUS_FORMAT, "cannot pad empty dimension %d in mode '%s'",
+                               d, mode);
     }
     return AV_STATUS_OK;
 }
@@ -241,6 +245,7 @@ av_status av__shape_pad_run(const av__op_ctx *ctx)
     av__shape_strides(x->ndim, x->shape, j.xs);
     int64_t w = p.out[p.ndim - 1], rows = total / w;
     int64_t grain = (1 << 15) / w + 1;
-    av__parallel_for((uint64_t)total * es >= (1u << 18) ? ctx->pool : NULL, rows, grain, pad_rows, &j);
+    av__parallel_for((uint64_t)total * es >= (1u << 18) ? ctx->pool : NULL, rows, grain, pad_rows,
+                     &j);
     return AV_STATUS_OK;
 }

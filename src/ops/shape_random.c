@@ -40,7 +40,8 @@ static av_status random_dtype(const av__op_ctx *ctx, av__dtype def, av__dtype *d
         *dt = (av__dtype)a->i;
     }
     if (!av__shape_is_float(*dt))
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "random output type must be a float type, is %s (%d)",
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "random output type must be a float type, is %s (%d)",
                            av__dtype_name(*dt), (int)*dt);
     return AV_STATUS_OK;
 }

@@ -54,15 +54,18 @@ static av_status parse_modes(const av__op_ctx *ctx, resize_params *p, int modern
     p->extrapolation = 0;
     if (!modern)
         return AV_STATUS_OK;
-    static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                         "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
-    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    static const char *const coords[] = {"half_pixel",           "pytorch_half_pixel",
+                                         "align_corners",        "asymmetric",
+                                         "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                           "ceil"};
     const char *c = av__attr_string(ctx->node, "coordinate_transformation_mode", "half_pixel");
     const char *n = av__attr_string(ctx->node, "nearest_mode", "round_prefer_floor");
     p->coord = pick(c, coords, 6);
     p->nearest = pick(n, nearests, 4);
     if (p->coord < 0)
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "coordinate_transformation_mode '%s' is not supported", c);
+        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                           "coordinate_transformation_mode '%s' is not supported", c);
     if (p->nearest < 0)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "unknown nearest_mode '%s'", n);
     p->extrapolation = av__attr_float(ctx->node, "extrapolation_value", 0.0f);
@@ -150,8 +153,8 @@ static av_status resize_setup(const av__op_ctx *ctx, resize_params *p, int upsam
     if ((ns > 0) == (nz > 0))
         return av__op_fail(ctx, AV_STATUS_FORMAT, "exactly one of scales and sizes must be given");
     if ((ns ? ns : nz) != na)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "%s has %d values for %d axes", ns ? "scales" : "sizes",
-                           ns ? ns : nz, na);
+        return av__op_fail(ctx, AV_STATUS_FORMAT, "%s has %d values for %d axes",
+                           ns ? "scales" : "sizes", ns ? ns : nz, na);
     if (p->coord == CT_TF_CROP_AND_RESIZE && nr > 0) {
         if (nr != 2 * na)
             return av__op_fail(ctx, AV_STATUS_FORMAT, "roi has %d values, expected %d", nr, 2 * na);
@@ -166,7 +169,8 @@ static av_status resize_setup(const av__op_ctx *ctx, resize_params *p, int upsam
             int d = axes[i];
             double s = scales[i];
             if (!(s > 0) || isinf(s))
-                return av__op_fail(ctx, AV_STATUS_FORMAT, "scale %g of axis %d must be positive", s, d);
+                return av__op_fail(ctx, AV_STATUS_FORMAT, "scale %g of axis %d must be positive", s,
+                                   d);
             double len = (double)x->shape[d] * s;
             if (p->coord == CT_TF_CROP_AND_RESIZE)
                 len *= p->roi1[d] - p->roi0[d];
@@ -180,9 +184,12 @@ static av_status resize_setup(const av__op_ctx *ctx, resize_params *p, int upsam
     } else {
         const char *policy = modern && ctx->opset >= 18
             ? av__attr_string(ctx->node, "keep_aspect_ratio_policy", "stretch") : "stretch";
-        int keep = strcmp(policy, "not_larger") == 0 ? 1 : strcmp(policy, "not_smaller") == 0 ? 2 : 0;
+        int keep = strcmp(policy, "not_larger") == 0    ? 1
+                   : strcmp(policy, "not_smaller") == 0 ? 2
+                                                        : 0;
         if (!keep && strcmp(policy, "stretch") != 0)
-            return av__op_fail(ctx, AV_STATUS_FORMAT, "unknown keep_aspect_ratio_policy '%s'", policy);
+            return av__op_fail(ctx, AV_STATUS_FORMAT, "unknown keep_aspect_ratio_policy '%s'",
+                               policy);
         double common = keep == 1 ? INFINITY : 0;
         for (int i = 0; i < na; i++) {
             int d = axes[i];
@@ -214,7 +221,8 @@ static av_status resize_setup(const av__op_ctx *ctx, resize_params *p, int upsam
         p->mode != MODE_NEAREST) {
         for (int d = 0; d < r; d++)
             if (p->out[d] < p->in[d])
-                return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "antialiased downsampling is not implemented");
+                return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                                   "antialiased downsampling is not implemented");
     }
     if (p->mode == MODE_LINEAR && !av__shape_is_float(x->dtype))
         return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "linear resize of %s is not implemented",
@@ -273,8 +281,9 @@ static double source_coord(const resize_params *p, int d, int64_t x)
     case CT_ALIGN_CORNERS: return out != 1 ? xd * (in - 1) / (out - 1) : 0.0;
     case CT_TF_HALF_PIXEL_FOR_NN: return (xd + 0.5) / s;
     case CT_TF_CROP_AND_RESIZE:
-        return out != 1 ? p->roi0[d] * (in - 1) + xd * (p->roi1[d] - p->roi0[d]) * (in - 1) / (out - 1)
-                       : 0.5 * (p->roi0[d] + p->roi1[d]) * (in - 1);
+        return out != 1
+                   ? p->roi0[d] * (in - 1) + xd * (p->roi1[d] - p->roi0[d]) * (in - 1) / (out - 1)
+                   : 0.5 * (p->roi0[d] + p->roi1[d]) * (in - 1);
     default: return xd / s;
     }
 }
@@ -382,8 +391,9 @@ static void nearest_rows(void *arg, int64_t begin, int64_t end)
         case 8: NEAREST_ROW(uint64_t); break;
         default:
             for (int64_t o = 0; o < w; o++)
-                memcpy(dst + (size_t)o * es, ml[o].lo < 0 ? (const void *)&j->extrap
-                                                          : (const void *)(src + (size_t)ml[o].lo * es),
+                memcpy(dst + (size_t)o * es,
+                       ml[o].lo < 0 ? (const void *)&j->extrap
+                                    : (const void *)(src + (size_t)ml[o].lo * es),
                        es);
             break;
         }

@@ -11,7 +11,7 @@ static av_status copy_input(const av__op_ctx *ctx)
     return AV_STATUS_OK;
 }
 
-/* ---- Reshape ----------------------------------------------------------------------------------- */
+/* ---- Reshape --------------------------------------------------------------------------------- */
 
 av_status av__shape_reshape_infer(const av__op_ctx *ctx)
 {
@@ -45,9 +45,10 @@ av_status av__shape_reshape_infer(const av__op_ctx *ctx)
         int64_t v = req[i];
         if (v == 0 && !allowzero) {
             if (i >= x->ndim)
-                return av__op_fail(ctx, AV_STATUS_FORMAT,
-                                   "shape[%d] = 0 copies input dimension %d, but the input has rank %d",
-                                   i, i, x->ndim);
+                return av__op_fail(
+                    ctx, AV_STATUS_FORMAT,
+                    "shape[%d] = 0 copies input dimension %d, but the input has rank %d", i, i,
+                    x->ndim);
             v = x->shape[i];
         } else if (v == -1) {
             if (infer_at >= 0)
@@ -71,8 +72,9 @@ av_status av__shape_reshape_infer(const av__op_ctx *ctx)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "allowzero shape has both 0 and -1");
     if (infer_at >= 0) {
         if (known == 0)
-            return av__op_fail(ctx, AV_STATUS_FORMAT,
-                               "cannot infer the -1 dimension: the other dimensions hold 0 elements");
+            return av__op_fail(
+                ctx, AV_STATUS_FORMAT,
+                "cannot infer the -1 dimension: the other dimensions hold 0 elements");
         if (count % known != 0)
             return av__op_fail(ctx, AV_STATUS_FORMAT,
                                "cannot reshape %lld elements: not a multiple of %lld",
@@ -92,7 +94,7 @@ av_status av__shape_reshape_run(const av__op_ctx *ctx)
     return copy_input(ctx);
 }
 
-/* ---- Flatten ----------------------------------------------------------------------------------- */
+/* ---- Flatten --------------------------------------------------------------------------------- */
 
 av_status av__shape_flatten_infer(const av__op_ctx *ctx)
 {
@@ -117,7 +119,7 @@ av_status av__shape_flatten_run(const av__op_ctx *ctx)
     return copy_input(ctx);
 }
 
-/* ---- Squeeze / Unsqueeze ---------------------------------------------------------------------- */
+/* ---- Squeeze / Unsqueeze --------------------------------------------------------------------- */
 
 /* The axes of Squeeze/Unsqueeze: the `axes` input from opset 13, the attribute before. Sets
  * *given = 0 when there are none. */
@@ -133,7 +135,8 @@ static av_status read_axes(const av__op_ctx *ctx, int64_t *axes, int *n, int *gi
     if (!a)
         return AV_STATUS_OK;
     if (*n > AV__MAX_DIMS)
-        return av__op_fail(ctx, AV_STATUS_FORMAT, "attribute 'axes' has %d values, more than the rank", *n);
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "attribute 'axes' has %d values, more than the rank", *n);
     memcpy(axes, a, (size_t)*n * sizeof *a);
     *given = 1;
     return AV_STATUS_OK;
@@ -216,7 +219,7 @@ av_status av__shape_unsqueeze_run(const av__op_ctx *ctx)
     return copy_input(ctx);
 }
 
-/* ---- Shape / Size ------------------------------------------------------------------------------ */
+/* ---- Shape / Size ---------------------------------------------------------------------------- */
 
 /* [start, end) of Shape (opset 15 attributes), clamped to [0, rank] as the spec says. */
 static void shape_range(const av__op_ctx *ctx, int rank, int64_t *start, int64_t *end)

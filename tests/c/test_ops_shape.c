@@ -157,7 +157,8 @@ static void expect_fail_at(int line, const opt_node *n, int64_t opset, int n_in,
         check_failures++;
     }
 }
-#define EXPECT_FAIL(n, opset, n_in, in, status) expect_fail_at(__LINE__, n, opset, n_in, in, 1, status)
+#define EXPECT_FAIL(n, opset, n_in, in, status)                                                    \
+    expect_fail_at(__LINE__, n, opset, n_in, in, 1, status)
 
 static const float *iota_f32(int64_t n, float start)
 {
@@ -326,13 +327,14 @@ static void test_transpose(av__threadpool *pool)
     av__tensor *y = RUN1(node("Transpose"), 13, 1, IN(x));
     EXPECT_F32(y, 2, S(3, 2), VF(1, 4, 2, 5, 3, 6));
     /* int64 and scalar */
-    EXPECT_I64(RUN1(node("Transpose"), 13, 1, IN(I64(2, S(1, 3), VI(7, 8, 9)))), 2, S(3, 1), VI(7, 8, 9));
+    EXPECT_I64(RUN1(node("Transpose"), 13, 1, IN(I64(2, S(1, 3), VI(7, 8, 9)))), 2, S(3, 1),
+               VI(7, 8, 9));
     EXPECT_F32(RUN1(node("Transpose"), 13, 1, IN(SCALAR_F32(4))), 0, NULL, VF(4));
 
     /* all permutations of awkward 3-D and 4-D shapes against the naive reference, with the
      * tiled path (big enough dims), merges (size-1 dims) and the pool */
-    static const int64_t shapes[][4] = {{3, 67, 129, 1}, {5, 1, 33, 17}, {2, 3, 4, 5}, {64, 64, 3, 2},
-                                        {3, 257, 130, 1}};
+    static const int64_t shapes[][4] = {
+        {3, 67, 129, 1}, {5, 1, 33, 17}, {2, 3, 4, 5}, {64, 64, 3, 2}, {3, 257, 130, 1}};
     static const int perms4[][4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {0, 2, 1, 3}, {0, 3, 1, 2},
                                     {2, 0, 3, 1}, {1, 3, 2, 0}, {0, 1, 3, 2}};
     static float xb[110000], want[110000];
@@ -350,8 +352,8 @@ static void test_transpose(av__threadpool *pool)
             av__tensor *out = NULL;
             CHECK_INT(run_pool(tn, 13, 1, IN(xt), 1, &out, p % 2 ? pool : NULL), AV_STATUS_OK);
             if (out && memcmp(out->data, want, (size_t)n * sizeof(float)) != 0) {
-                fprintf(stderr, "transpose shape %zu perm %zu (seed %zu) differs from reference\n", s, p,
-                        11 + s);
+                fprintf(stderr, "transpose shape %zu perm %zu (seed %zu) differs from reference\n",
+                        s, p, 11 + s);
                 check_failures++;
             }
         }
@@ -416,14 +418,16 @@ static void test_slice(av__threadpool *pool)
                                       I64(1, S(2), VI(0, 1)), I64(1, S(2), VI(1, -1))));
     EXPECT_F32(y, 2, S(2, 3), VF(3, 2, 1, 7, 6, 5));
     /* INT64_MAX end, negative axis, default steps */
-    y = RUN1(n, 13, 4, IN(x, I64(1, S(1), VI(1)), I64(1, S(1), VI(INT64_MAX)), I64(1, S(1), VI(-1))));
+    y = RUN1(n, 13, 4,
+             IN(x, I64(1, S(1), VI(1)), I64(1, S(1), VI(INT64_MAX)), I64(1, S(1), VI(-1))));
     EXPECT_F32(y, 2, S(3, 3), VF(1, 2, 3, 5, 6, 7, 9, 10, 11));
     /* reverse everything: start -1, end INT64_MIN, step -1 */
     y = RUN1(n, 13, 5, IN(x, I64(1, S(1), VI(-1)), I64(1, S(1), VI(INT64_MIN)), I64(1, S(1), VI(1)),
                           I64(1, S(1), VI(-1))));
     EXPECT_F32(y, 2, S(3, 4), VF(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8));
     /* step -2 from the end, int32 parameters */
-    y = RUN1(n, 13, 5, IN(x, I32(1, S(1), 100), I32(1, S(1), -100), I32(1, S(1), 1), I32(1, S(1), -2)));
+    y = RUN1(n, 13, 5,
+             IN(x, I32(1, S(1), 100), I32(1, S(1), -100), I32(1, S(1), 1), I32(1, S(1), -2)));
     EXPECT_F32(y, 2, S(3, 2), VF(3, 1, 7, 5, 11, 9));
     /* start out of bounds: empty (test_slice_start_out_of_bounds) */
     y = RUN1(n, 13, 4, IN(x, I64(1, S(1), VI(1000)), I64(1, S(1), VI(1000)), I64(1, S(1), VI(1))));
@@ -503,9 +507,11 @@ static void test_slice(av__threadpool *pool)
                 bwant[k++] = big[(a * 300 + b) * 257 + c];
     av__tensor *out = NULL;
     CHECK_INT(run_pool(node("Slice"), 13, 5,
-                       IN(F32(3, S(2, 300, 257), big), I64(1, S(2), VI(1, -1)), I64(1, S(2), VI(300, INT64_MIN)),
-                          I64(1, S(2), VI(1, 2)), I64(1, S(2), VI(2, -1))),
-                       1, &out, pool), AV_STATUS_OK);
+                       IN(F32(3, S(2, 300, 257), big), I64(1, S(2), VI(1, -1)),
+                          I64(1, S(2), VI(300, INT64_MIN)), I64(1, S(2), VI(1, 2)),
+                          I64(1, S(2), VI(2, -1))),
+                       1, &out, pool),
+              AV_STATUS_OK);
     EXPECT_F32_TOL(out, 3, S(2, 150, 257), bwant, 0);
     release();
 }
@@ -520,11 +526,13 @@ static void test_concat(av__threadpool *pool)
     opt_attr_int(c1, "axis", -1);
     EXPECT_F32(RUN1(c1, 13, 2, IN(a, b)), 2, S(2, 4), VF(1, 2, 5, 6, 3, 4, 7, 8));
     /* an empty input, three inputs, int64 */
-    EXPECT_F32(RUN1(c1, 13, 3, IN(a, F32(2, S(2, 0), NULL), b)), 2, S(2, 4), VF(1, 2, 5, 6, 3, 4, 7, 8));
-    EXPECT_I64(RUN1(c0, 13, 3, IN(I64(1, S(1), VI(1)), I64(1, S(0), NULL), I64(1, S(2), VI(2, 3)))), 1,
-               S(3), VI(1, 2, 3));
+    EXPECT_F32(RUN1(c1, 13, 3, IN(a, F32(2, S(2, 0), NULL), b)), 2, S(2, 4),
+               VF(1, 2, 5, 6, 3, 4, 7, 8));
+    EXPECT_I64(RUN1(c0, 13, 3, IN(I64(1, S(1), VI(1)), I64(1, S(0), NULL), I64(1, S(2), VI(2, 3)))),
+               1, S(3), VI(1, 2, 3));
     /* all empty */
-    expect_shape(__LINE__, RUN1(c0, 13, 2, IN(F32(1, S(0), NULL), F32(1, S(0), NULL))), AV__DT_F32, 1, S(0));
+    expect_shape(__LINE__, RUN1(c0, 13, 2, IN(F32(1, S(0), NULL), F32(1, S(0), NULL))), AV__DT_F32,
+                 1, S(0));
 
     EXPECT_FAIL(c0, 13, 2, IN(a, F32(2, S(2, 3), NULL)), AV_STATUS_FORMAT);       /* dims differ */
     EXPECT_FAIL(c0, 13, 2, IN(a, I64(2, S(2, 2), VI(1, 2, 3, 4))), AV_STATUS_FORMAT); /* dtypes */
@@ -597,9 +605,11 @@ static void test_split(void)
     av__tensor *bad[3];
     CHECK_INT(run_n(eq, 13, 1, IN(F32(2, S(2, 5), NULL)), 2, bad), AV_STATUS_FORMAT); /* 5 / 2 */
     CHECK(err[0] != 0);
-    CHECK_INT(run_n(eq, 13, 2, IN(x, I64(1, S(2), VI(2, 3))), 2, bad), AV_STATUS_FORMAT); /* sum 5 */
+    CHECK_INT(run_n(eq, 13, 2, IN(x, I64(1, S(2), VI(2, 3))), 2, bad),
+              AV_STATUS_FORMAT); /* sum 5 */
     CHECK_INT(run_n(eq, 13, 2, IN(x, I64(1, S(2), VI(7, -1))), 2, bad), AV_STATUS_FORMAT);
-    CHECK_INT(run_n(eq, 13, 2, IN(x, I64(1, S(3), VI(2, 2, 2))), 2, bad), AV_STATUS_FORMAT); /* count */
+    CHECK_INT(run_n(eq, 13, 2, IN(x, I64(1, S(3), VI(2, 2, 2))), 2, bad),
+              AV_STATUS_FORMAT);                                   /* count */
     CHECK_INT(run_n(no, 18, 1, IN(v7), 2, bad), AV_STATUS_FORMAT); /* num_outputs != outputs */
     CHECK_INT(run_n(no, 18, 1, IN(F32(1, S(1), VF(1))), 3, bad), AV_STATUS_FORMAT); /* 1 into 3 */
     release();
@@ -620,7 +630,8 @@ static void test_expand_tile(av__threadpool *pool)
     /* a smaller target: the input's dims stay; a middle broadcast */
     y = RUN1(node("Expand"), 13, 2, IN(F32(3, S(2, 1, 2), VF(1, 2, 3, 4)), I64(1, S(1), VI(1))));
     EXPECT_F32(y, 3, S(2, 1, 2), VF(1, 2, 3, 4));
-    y = RUN1(node("Expand"), 13, 2, IN(F32(3, S(2, 1, 2), VF(1, 2, 3, 4)), I64(1, S(3), VI(2, 3, 2))));
+    y = RUN1(node("Expand"), 13, 2,
+             IN(F32(3, S(2, 1, 2), VF(1, 2, 3, 4)), I64(1, S(3), VI(2, 3, 2))));
     EXPECT_F32(y, 3, S(2, 3, 2), VF(1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4));
     EXPECT_FAIL(node("Expand"), 13, 2, IN(x, I64(1, S(2), VI(2, 2))), AV_STATUS_FORMAT);
     EXPECT_FAIL(node("Expand"), 13, 2, IN(x, I64(1, S(2), VI(3, -4))), AV_STATUS_FORMAT);
@@ -629,12 +640,14 @@ static void test_expand_tile(av__threadpool *pool)
     static float big[3 * 5000];
     opt_fill_random(big, 3 * 5000, 9, -1, 1);
     av__tensor *yb = NULL;
-    CHECK_INT(run_pool(node("Expand"), 13, 2, IN(F32(3, S(3, 1, 5000), big), I64(1, S(3), VI(3, 8, 5000))),
-                       1, &yb, pool), AV_STATUS_OK);
+    CHECK_INT(run_pool(node("Expand"), 13, 2,
+                       IN(F32(3, S(3, 1, 5000), big), I64(1, S(3), VI(3, 8, 5000))), 1, &yb, pool),
+              AV_STATUS_OK);
     int bad = 0;
     for (int b = 0; yb && b < 3; b++)
         for (int c = 0; c < 8; c++)
-            bad += memcmp((float *)yb->data + (b * 8 + c) * 5000, big + b * 5000, 5000 * sizeof(float)) != 0;
+            bad += memcmp((float *)yb->data + (b * 8 + c) * 5000, big + b * 5000,
+                          5000 * sizeof(float)) != 0;
     CHECK_INT(bad, 0);
 
     /* Tile: test_tile_precomputed and an int64 case with a zero repeat */
@@ -644,8 +657,9 @@ static void test_expand_tile(av__threadpool *pool)
     EXPECT_F32(y, 2, S(2, 9), VF(0, 1, 2, 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5, 3, 4, 5));
     av__tensor *yi = RUN1(node("Tile"), 13, 2, IN(I64(1, S(2), VI(5, 6)), I64(1, S(1), VI(0))));
     expect_shape(__LINE__, yi, AV__DT_I64, 1, S(0));
-    EXPECT_FAIL(node("Tile"), 13, 2, IN(x, I64(1, S(1), VI(2))), AV_STATUS_FORMAT);      /* length */
-    EXPECT_FAIL(node("Tile"), 13, 2, IN(x, I64(1, S(2), VI(2, -1))), AV_STATUS_FORMAT);  /* negative */
+    EXPECT_FAIL(node("Tile"), 13, 2, IN(x, I64(1, S(1), VI(2))), AV_STATUS_FORMAT); /* length */
+    EXPECT_FAIL(node("Tile"), 13, 2, IN(x, I64(1, S(2), VI(2, -1))),
+                AV_STATUS_FORMAT); /* negative */
     release();
 }
 
@@ -669,12 +683,15 @@ static void test_depth_space(void)
     opt_attr_string(crd, "mode", "CRD");
     EXPECT_F32(RUN1(crd, 13, 1, IN(xt)), 4, S(1, 2, 4, 6),
                VF(0, 9, 1, 10, 2, 11, 18, 27, 19, 28, 20, 29, 3, 12, 4, 13, 5, 14, 21, 30, 22, 31,
-                  23, 32, 36, 45, 37, 46, 38, 47, 54, 63, 55, 64, 56, 65, 39, 48, 40, 49, 41, 50, 57,
-                  66, 58, 67, 59, 68));
+                  23, 32, 36, 45, 37, 46, 38, 47, 54, 63, 55, 64, 56, 65, 39, 48, 40, 49, 41, 50,
+                  57, 66, 58, 67, 59, 68));
     /* test_spacetodepth_example */
     opt_node *s2d = node("SpaceToDepth");
     opt_attr_int(s2d, "blocksize", 2);
-    av__tensor *y = RUN1(s2d, 13, 1, IN(F32(4, S(1, 1, 4, 6), VF(0, 6, 1, 7, 2, 8, 12, 18, 13, 19, 14, 20, 3, 9, 4, 10, 5, 11, 15, 21, 16, 22, 17, 23))));
+    av__tensor *y = RUN1(s2d, 13, 1,
+                         IN(F32(4, S(1, 1, 4, 6),
+                                VF(0, 6, 1, 7, 2, 8, 12, 18, 13, 19, 14, 20, 3, 9, 4, 10, 5, 11, 15,
+                                   21, 16, 22, 17, 23))));
     EXPECT_F32(y, 4, S(1, 4, 2, 3), iota_f32(24, 0));
     /* SpaceToDepth inverts DepthToSpace (DCR) */
     av__tensor *back = RUN1(s2d, 13, 1, IN(RUN1(dcr, 13, 1, IN(xt))));
@@ -725,7 +742,8 @@ static void test_constants(void)
     opt_node *cs = node("ConstantOfShape");
     opt_attr_tensor(cs, "value", &one);
     opt_free_tensor_data(&one);
-    EXPECT_INT(RUN1(cs, 9, 1, IN(I64(1, S(3), VI(1, 2, 2)))), AV__DT_I32, 3, S(1, 2, 2), VI(7, 7, 7, 7));
+    EXPECT_INT(RUN1(cs, 9, 1, IN(I64(1, S(3), VI(1, 2, 2)))), AV__DT_I32, 3, S(1, 2, 2),
+               VI(7, 7, 7, 7));
     EXPECT_INT(RUN1(cs, 9, 1, IN(I64(1, S(0), NULL))), AV__DT_I32, 0, NULL, VI(7));
     expect_shape(__LINE__, RUN1(cs, 9, 1, IN(I64(1, S(1), VI(0)))), AV__DT_I32, 1, S(0));
     av__tensor f1 = opt_tensor(AV__DT_F32, 1, S(1), VF(1.5f));
@@ -740,21 +758,25 @@ static void test_constants(void)
 static void test_range(void)
 {
     /* test_range_float_type_positive_delta, test_range_int32_type_negative_delta */
-    EXPECT_F32(RUN1(node("Range"), 11, 3, IN(SCALAR_F32(1), SCALAR_F32(5), SCALAR_F32(2))), 1, S(2), VF(1, 3));
+    EXPECT_F32(RUN1(node("Range"), 11, 3, IN(SCALAR_F32(1), SCALAR_F32(5), SCALAR_F32(2))), 1, S(2),
+               VF(1, 3));
     EXPECT_INT(RUN1(node("Range"), 11, 3,
                     IN(I32(0, NULL, 10), I32(0, NULL, 6), I32(0, NULL, -3))),
                AV__DT_I32, 1, S(2), VI(10, 7));
     EXPECT_I64(RUN1(node("Range"), 11, 3, IN(SCALAR_I64(0), SCALAR_I64(5), SCALAR_I64(1))), 1, S(5),
                VI(0, 1, 2, 3, 4));
-    EXPECT_I64(RUN1(node("Range"), 11, 3, IN(SCALAR_I64(5), SCALAR_I64(0), SCALAR_I64(1))), 1, S(0), NULL);
-    EXPECT_F32(RUN1(node("Range"), 11, 3, IN(SCALAR_F32(0), SCALAR_F32(1), SCALAR_F32(0.25f))), 1, S(4),
-               VF(0, 0.25f, 0.5f, 0.75f));
+    EXPECT_I64(RUN1(node("Range"), 11, 3, IN(SCALAR_I64(5), SCALAR_I64(0), SCALAR_I64(1))), 1, S(0),
+               NULL);
+    EXPECT_F32(RUN1(node("Range"), 11, 3, IN(SCALAR_F32(0), SCALAR_F32(1), SCALAR_F32(0.25f))), 1,
+               S(4), VF(0, 0.25f, 0.5f, 0.75f));
     /* extreme int64 bounds: no overflow */
     EXPECT_I64(RUN1(node("Range"), 11, 3,
                     IN(SCALAR_I64(INT64_MIN), SCALAR_I64(INT64_MAX), SCALAR_I64(INT64_MAX))),
                1, S(3), VI(INT64_MIN, -1, INT64_MAX - 1));
-    EXPECT_FAIL(node("Range"), 11, 3, IN(SCALAR_I64(0), SCALAR_I64(5), SCALAR_I64(0)), AV_STATUS_FORMAT);
-    EXPECT_FAIL(node("Range"), 11, 3, IN(SCALAR_I64(0), SCALAR_F32(5), SCALAR_I64(1)), AV_STATUS_FORMAT);
+    EXPECT_FAIL(node("Range"), 11, 3, IN(SCALAR_I64(0), SCALAR_I64(5), SCALAR_I64(0)),
+                AV_STATUS_FORMAT);
+    EXPECT_FAIL(node("Range"), 11, 3, IN(SCALAR_I64(0), SCALAR_F32(5), SCALAR_I64(1)),
+                AV_STATUS_FORMAT);
     release();
 }
 
@@ -775,7 +797,8 @@ static void test_eye_trilu(void)
     EXPECT_FAIL(node("EyeLike"), 9, 1, IN(F32(1, S(3), NULL)), AV_STATUS_FORMAT);
 
     /* Trilu: the official 4x5 matrix with k = 2 (triu) and k = -1 (tril) */
-    const av__tensor *m = I64(2, S(4, 5), VI(5, 0, 3, 3, 7, 9, 3, 5, 2, 4, 7, 6, 8, 8, 1, 6, 7, 7, 8, 1));
+    const av__tensor *m =
+        I64(2, S(4, 5), VI(5, 0, 3, 3, 7, 9, 3, 5, 2, 4, 7, 6, 8, 8, 1, 6, 7, 7, 8, 1));
     EXPECT_I64(RUN1(node("Trilu"), 14, 2, IN(m, SCALAR_I64(2))), 2, S(4, 5),
                VI(0, 0, 3, 3, 7, 0, 0, 0, 2, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
     opt_node *lo = node("Trilu");
@@ -789,24 +812,27 @@ static void test_eye_trilu(void)
     /* batched 2x3x3 triu */
     EXPECT_F32(RUN1(node("Trilu"), 14, 1, IN(F32(3, S(2, 3, 3), iota_f32(18, 1)))), 3, S(2, 3, 3),
                VF(1, 2, 3, 0, 5, 6, 0, 0, 9, 10, 11, 12, 0, 14, 15, 0, 0, 18));
-    expect_shape(__LINE__, RUN1(node("Trilu"), 14, 1, IN(F32(3, S(3, 0, 5), NULL))), AV__DT_F32, 3, S(3, 0, 5));
+    expect_shape(__LINE__, RUN1(node("Trilu"), 14, 1, IN(F32(3, S(3, 0, 5), NULL))), AV__DT_F32, 3,
+                 S(3, 0, 5));
     EXPECT_FAIL(node("Trilu"), 14, 1, IN(F32(1, S(3), NULL)), AV_STATUS_FORMAT);
     release();
 }
 
-/* ---- Gather, Scatter, OneHot ------------------------------------------------------------------ */
+/* ---- Gather, Scatter, OneHot ----------------------------------------------------------------- */
 
 static void test_gather(av__threadpool *pool)
 {
     const av__tensor *x = F32(2, S(3, 2), VF(1, 2, 3, 4, 5, 6));
     opt_node *g = node("Gather");
-    EXPECT_F32(RUN1(g, 13, 2, IN(x, I64(2, S(2, 2), VI(0, 1, 1, 2)))), 3, S(2, 2, 2), VF(1, 2, 3, 4, 3, 4, 5, 6));
+    EXPECT_F32(RUN1(g, 13, 2, IN(x, I64(2, S(2, 2), VI(0, 1, 1, 2)))), 3, S(2, 2, 2),
+               VF(1, 2, 3, 4, 3, 4, 5, 6));
     /* negative index, scalar index (rank drops), int32 indices */
     EXPECT_F32(RUN1(g, 13, 2, IN(x, I64(1, S(2), VI(-1, 0)))), 2, S(2, 2), VF(5, 6, 1, 2));
     EXPECT_F32(RUN1(g, 13, 2, IN(x, SCALAR_I64(-3))), 1, S(2), VF(1, 2));
     opt_node *g1 = node("Gather");
     opt_attr_int(g1, "axis", 1);
-    EXPECT_F32(RUN1(g1, 13, 2, IN(x, I32(1, S(3), 1, -2, 1))), 2, S(3, 3), VF(2, 1, 2, 4, 3, 4, 6, 5, 6));
+    EXPECT_F32(RUN1(g1, 13, 2, IN(x, I32(1, S(3), 1, -2, 1))), 2, S(3, 3),
+               VF(2, 1, 2, 4, 3, 4, 6, 5, 6));
     expect_shape(__LINE__, RUN1(g, 13, 2, IN(x, I64(1, S(0), NULL))), AV__DT_F32, 2, S(0, 2));
     /* out of range: a data error from run(), not a crash */
     EXPECT_FAIL(g, 13, 2, IN(x, I64(1, S(2), VI(0, 3))), AV_STATUS_FORMAT);
@@ -836,28 +862,35 @@ static void test_gather(av__threadpool *pool)
     /* GatherElements: test_gather_elements_negative_indices and axis 1 */
     const av__tensor *x3 = F32(2, S(3, 3), iota_f32(9, 1));
     opt_node *ge = node("GatherElements");
-    EXPECT_F32(RUN1(ge, 13, 2, IN(x3, I64(2, S(2, 3), VI(-1, -2, 0, -2, 0, 0)))), 2, S(2, 3), VF(7, 5, 3, 4, 2, 3));
+    EXPECT_F32(RUN1(ge, 13, 2, IN(x3, I64(2, S(2, 3), VI(-1, -2, 0, -2, 0, 0)))), 2, S(2, 3),
+               VF(7, 5, 3, 4, 2, 3));
     opt_node *ge1 = node("GatherElements");
     opt_attr_int(ge1, "axis", 1);
-    EXPECT_F32(RUN1(ge1, 13, 2, IN(F32(2, S(2, 2), VF(1, 2, 3, 4)), I64(2, S(2, 2), VI(0, 0, 1, 0)))), 2,
-               S(2, 2), VF(1, 1, 4, 3));
+    EXPECT_F32(
+        RUN1(ge1, 13, 2, IN(F32(2, S(2, 2), VF(1, 2, 3, 4)), I64(2, S(2, 2), VI(0, 0, 1, 0)))), 2,
+        S(2, 2), VF(1, 1, 4, 3));
     EXPECT_FAIL(ge, 13, 2, IN(x3, I64(2, S(1, 1), VI(3))), AV_STATUS_FORMAT);
     EXPECT_FAIL(ge, 13, 2, IN(x3, I64(1, S(1), VI(0))), AV_STATUS_FORMAT); /* rank */
 
     /* GatherND: examples of the spec, incl. batch_dims 1 */
     opt_node *nd = node("GatherND");
-    EXPECT_INT(RUN1(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(2, 2), VI(0, 0, 1, 1)))), AV__DT_I32,
-               1, S(2), VI(0, 3));
-    EXPECT_INT(RUN1(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(2, 1), VI(1, 0)))), AV__DT_I32,
-               2, S(2, 2), VI(2, 3, 0, 1));
-    EXPECT_INT(RUN1(nd, 13, 2, IN(I32(3, S(2, 2, 2), 0, 1, 2, 3, 4, 5, 6, 7), I64(3, S(2, 1, 2), VI(0, 1, 1, 0)))),
-               AV__DT_I32, 3, S(2, 1, 2), VI(2, 3, 4, 5));
+    EXPECT_INT(RUN1(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(2, 2), VI(0, 0, 1, 1)))),
+               AV__DT_I32, 1, S(2), VI(0, 3));
+    EXPECT_INT(RUN1(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(2, 1), VI(1, 0)))),
+               AV__DT_I32, 2, S(2, 2), VI(2, 3, 0, 1));
+    EXPECT_INT(
+        RUN1(nd, 13, 2,
+             IN(I32(3, S(2, 2, 2), 0, 1, 2, 3, 4, 5, 6, 7), I64(3, S(2, 1, 2), VI(0, 1, 1, 0)))),
+        AV__DT_I32, 3, S(2, 1, 2), VI(2, 3, 4, 5));
     opt_node *ndb = node("GatherND");
     opt_attr_int(ndb, "batch_dims", 1);
-    EXPECT_INT(RUN1(ndb, 13, 2, IN(I32(3, S(2, 2, 2), 0, 1, 2, 3, 4, 5, 6, 7), I64(2, S(2, 1), VI(1, 0)))),
-               AV__DT_I32, 2, S(2, 2), VI(2, 3, 4, 5));
-    EXPECT_FAIL(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(1, 2), VI(0, 2))), AV_STATUS_FORMAT);
-    EXPECT_FAIL(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(1, 3), VI(0, 0, 0))), AV_STATUS_FORMAT);
+    EXPECT_INT(
+        RUN1(ndb, 13, 2, IN(I32(3, S(2, 2, 2), 0, 1, 2, 3, 4, 5, 6, 7), I64(2, S(2, 1), VI(1, 0)))),
+        AV__DT_I32, 2, S(2, 2), VI(2, 3, 4, 5));
+    EXPECT_FAIL(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(1, 2), VI(0, 2))),
+                AV_STATUS_FORMAT);
+    EXPECT_FAIL(nd, 13, 2, IN(I32(2, S(2, 2), 0, 1, 2, 3), I64(2, S(1, 3), VI(0, 0, 0))),
+                AV_STATUS_FORMAT);
     release();
 }
 
@@ -867,7 +900,8 @@ static void test_scatter(void)
     const av__tensor *d = F32(1, S(8), iota_f32(8, 1));
     const av__tensor *ind = I64(2, S(4, 1), VI(4, 3, 1, 7));
     const av__tensor *upd = F32(1, S(4), VF(9, 10, 11, 12));
-    EXPECT_F32(RUN1(node("ScatterND"), 13, 3, IN(d, ind, upd)), 1, S(8), VF(1, 11, 3, 10, 9, 6, 7, 12));
+    EXPECT_F32(RUN1(node("ScatterND"), 13, 3, IN(d, ind, upd)), 1, S(8),
+               VF(1, 11, 3, 10, 9, 6, 7, 12));
     static const char *const reds[] = {"add", "mul", "max", "min"};
     static const float want[4][8] = {{1, 13, 3, 14, 14, 6, 7, 20},
                                      {1, 22, 3, 40, 45, 6, 7, 96},
@@ -884,7 +918,8 @@ static void test_scatter(void)
     EXPECT_I64(RUN1(add, 16, 3, IN(I64(2, S(2, 2), VI(1, 2, 3, 4)), I64(2, S(2, 1), VI(0, 0)),
                                   I64(2, S(2, 2), VI(10, 20, 30, 40)))),
                2, S(2, 2), VI(41, 62, 3, 4));
-    EXPECT_FAIL(node("ScatterND"), 13, 3, IN(d, I64(2, S(1, 1), VI(8)), F32(1, S(1), VF(0))), AV_STATUS_FORMAT);
+    EXPECT_FAIL(node("ScatterND"), 13, 3, IN(d, I64(2, S(1, 1), VI(8)), F32(1, S(1), VF(0))),
+                AV_STATUS_FORMAT);
     EXPECT_FAIL(node("ScatterND"), 13, 3, IN(d, ind, F32(1, S(3), NULL)), AV_STATUS_FORMAT);
     opt_node *badr = node("ScatterND");
     opt_attr_string(badr, "reduction", "avg");
@@ -894,15 +929,15 @@ static void test_scatter(void)
     opt_node *se = node("ScatterElements");
     opt_attr_int(se, "axis", 1);
     const av__tensor *d5 = F32(2, S(1, 5), VF(1, 2, 3, 4, 5));
-    EXPECT_F32(RUN1(se, 13, 3, IN(d5, I64(2, S(1, 2), VI(1, 3)), F32(2, S(1, 2), VF(1.1f, 2.1f)))), 2, S(1, 5),
-               VF(1, 1.1f, 3, 2.1f, 5));
-    EXPECT_F32(RUN1(se, 13, 3, IN(d5, I64(2, S(1, 2), VI(1, -3)), F32(2, S(1, 2), VF(1.1f, 2.1f)))), 2,
-               S(1, 5), VF(1, 1.1f, 2.1f, 4, 5));
+    EXPECT_F32(RUN1(se, 13, 3, IN(d5, I64(2, S(1, 2), VI(1, 3)), F32(2, S(1, 2), VF(1.1f, 2.1f)))),
+               2, S(1, 5), VF(1, 1.1f, 3, 2.1f, 5));
+    EXPECT_F32(RUN1(se, 13, 3, IN(d5, I64(2, S(1, 2), VI(1, -3)), F32(2, S(1, 2), VF(1.1f, 2.1f)))),
+               2, S(1, 5), VF(1, 1.1f, 2.1f, 4, 5));
     opt_node *sea = node("ScatterElements");
     opt_attr_int(sea, "axis", 1);
     opt_attr_string(sea, "reduction", "add");
-    EXPECT_F32(RUN1(sea, 16, 3, IN(d5, I64(2, S(1, 2), VI(1, 1)), F32(2, S(1, 2), VF(1.1f, 2.1f)))), 2, S(1, 5),
-               VF(1, 5.2f, 3, 4, 5));
+    EXPECT_F32(RUN1(sea, 16, 3, IN(d5, I64(2, S(1, 2), VI(1, 1)), F32(2, S(1, 2), VF(1.1f, 2.1f)))),
+               2, S(1, 5), VF(1, 5.2f, 3, 4, 5));
     opt_node *sem = node("ScatterElements");
     opt_attr_string(sem, "reduction", "max");
     EXPECT_F32(RUN1(sem, 18, 3, IN(F32(2, S(2, 2), VF(1, 2, 3, 4)), I64(2, S(1, 2), VI(1, 0)),
@@ -913,8 +948,10 @@ static void test_scatter(void)
     EXPECT_F32(RUN1(sc, 10, 3, IN(F32(2, S(3, 3), NULL), I64(2, S(2, 3), VI(1, 0, 2, 0, 2, 1)),
                                  F32(2, S(2, 3), VF(1, 1.1f, 1.2f, 2, 2.1f, 2.2f)))),
                2, S(3, 3), VF(2, 1.1f, 0, 1, 0, 2.2f, 0, 2.1f, 1.2f));
-    EXPECT_FAIL(se, 13, 3, IN(d5, I64(2, S(1, 1), VI(5)), F32(2, S(1, 1), VF(0))), AV_STATUS_FORMAT);
-    EXPECT_FAIL(se, 13, 3, IN(d5, I64(2, S(1, 2), VI(0, 0)), F32(2, S(1, 1), VF(0))), AV_STATUS_FORMAT);
+    EXPECT_FAIL(se, 13, 3, IN(d5, I64(2, S(1, 1), VI(5)), F32(2, S(1, 1), VF(0))),
+                AV_STATUS_FORMAT);
+    EXPECT_FAIL(se, 13, 3, IN(d5, I64(2, S(1, 2), VI(0, 0)), F32(2, S(1, 1), VF(0))),
+                AV_STATUS_FORMAT);
     release();
 }
 
@@ -923,7 +960,8 @@ static void test_one_hot(void)
     /* test_onehot_with_axis (float indices), _negative_indices, _without_axis (int32 values) */
     opt_node *a1 = node("OneHot");
     opt_attr_int(a1, "axis", 1);
-    av__tensor *y = RUN1(a1, 11, 3, IN(F32(2, S(2, 2), VF(1, 9, 2, 4)), SCALAR_F32(10), F32(1, S(2), VF(1, 3))));
+    av__tensor *y = RUN1(
+        a1, 11, 3, IN(F32(2, S(2, 2), VF(1, 9, 2, 4)), SCALAR_F32(10), F32(1, S(2), VF(1, 3))));
     float want[40];
     for (int i = 0; i < 40; i++)
         want[i] = 1;
@@ -939,10 +977,13 @@ static void test_one_hot(void)
     w2[0] = w2[10 + 3] = w2[20 + 2] = 3;
     EXPECT_F32(y, 2, S(3, 10), w2);
     /* out of range stays `off`; int32 values */
-    y = RUN1(node("OneHot"), 11, 3, IN(I64(1, S(3), VI(0, 7, 12)), SCALAR_F32(4), I32(1, S(2), 2, 5)));
+    y = RUN1(node("OneHot"), 11, 3,
+             IN(I64(1, S(3), VI(0, 7, 12)), SCALAR_F32(4), I32(1, S(2), 2, 5)));
     EXPECT_INT(y, AV__DT_I32, 2, S(3, 4), VI(5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2));
-    EXPECT_FAIL(node("OneHot"), 11, 3, IN(I64(1, S(1), VI(0)), SCALAR_F32(4), F32(1, S(3), NULL)), AV_STATUS_FORMAT);
-    EXPECT_FAIL(node("OneHot"), 11, 3, IN(I64(1, S(1), VI(0)), SCALAR_F32(-1), F32(1, S(2), NULL)), AV_STATUS_FORMAT);
+    EXPECT_FAIL(node("OneHot"), 11, 3, IN(I64(1, S(1), VI(0)), SCALAR_F32(4), F32(1, S(3), NULL)),
+                AV_STATUS_FORMAT);
+    EXPECT_FAIL(node("OneHot"), 11, 3, IN(I64(1, S(1), VI(0)), SCALAR_F32(-1), F32(1, S(2), NULL)),
+                AV_STATUS_FORMAT);
     release();
 }
 
@@ -971,7 +1012,8 @@ static void test_pad(av__threadpool *pool)
     const av__tensor *v = F32(1, S(4), VF(1, 2, 3, 4));
     opt_node *refl = node("Pad");
     opt_attr_string(refl, "mode", "reflect");
-    EXPECT_F32(RUN1(refl, 13, 2, IN(v, I64(1, S(2), VI(2, 3)))), 1, S(9), VF(3, 2, 1, 2, 3, 4, 3, 2, 1));
+    EXPECT_F32(RUN1(refl, 13, 2, IN(v, I64(1, S(2), VI(2, 3)))), 1, S(9),
+               VF(3, 2, 1, 2, 3, 4, 3, 2, 1));
     /* pads beyond the length reflect again, as numpy */
     EXPECT_F32(RUN1(refl, 13, 2, IN(F32(1, S(3), VF(1, 2, 3)), I64(1, S(2), VI(7, 2)))), 1, S(12),
                VF(2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1));
@@ -979,7 +1021,8 @@ static void test_pad(av__threadpool *pool)
     opt_attr_string(edge, "mode", "edge");
     EXPECT_F32(RUN1(edge, 13, 2, IN(v, I64(1, S(2), VI(2, 1)))), 1, S(7), VF(1, 1, 1, 2, 3, 4, 4));
     opt_node *cst = node("Pad");
-    EXPECT_F32(RUN1(cst, 13, 3, IN(v, I64(1, S(2), VI(1, 2)), SCALAR_F32(9))), 1, S(7), VF(9, 1, 2, 3, 4, 9, 9));
+    EXPECT_F32(RUN1(cst, 13, 3, IN(v, I64(1, S(2), VI(1, 2)), SCALAR_F32(9))), 1, S(7),
+               VF(9, 1, 2, 3, 4, 9, 9));
     EXPECT_F32(RUN1(cst, 13, 2, IN(v, I64(1, S(2), VI(1, 0)))), 1, S(5), VF(0, 1, 2, 3, 4));
     /* negative pads crop */
     EXPECT_F32(RUN1(cst, 13, 2, IN(v, I64(1, S(2), VI(-1, 2)))), 1, S(5), VF(2, 3, 4, 0, 0));
@@ -994,11 +1037,11 @@ static void test_pad(av__threadpool *pool)
     EXPECT_F32(RUN1(cst, 13, 3, IN(m, I64(1, S(4), VI(0, 1, 1, 0)), SCALAR_F32(-1))), 2, S(3, 4),
                VF(-1, 1, 2, 3, -1, 4, 5, 6, -1, -1, -1, -1));
     /* int32 data (test_constant_pad on ints) */
-    EXPECT_INT(RUN1(cst, 13, 3, IN(I32(1, S(2), 5, 6), I64(1, S(2), VI(1, 1)), I32(0, NULL, 7))), AV__DT_I32,
-               1, S(4), VI(7, 5, 6, 7));
+    EXPECT_INT(RUN1(cst, 13, 3, IN(I32(1, S(2), 5, 6), I64(1, S(2), VI(1, 1)), I32(0, NULL, 7))),
+               AV__DT_I32, 1, S(4), VI(7, 5, 6, 7));
     /* opset 18: axes */
-    EXPECT_F32(RUN1(cst, 18, 4, IN(m, I64(1, S(2), VI(1, 2)), NULL, I64(1, S(1), VI(-1)))), 2, S(2, 6),
-               VF(0, 1, 2, 3, 0, 0, 0, 4, 5, 6, 0, 0));
+    EXPECT_F32(RUN1(cst, 18, 4, IN(m, I64(1, S(2), VI(1, 2)), NULL, I64(1, S(1), VI(-1)))), 2,
+               S(2, 6), VF(0, 1, 2, 3, 0, 0, 0, 4, 5, 6, 0, 0));
     /* opset 2: attributes pads and value; opset 1: paddings */
     opt_node *o2 = node("Pad");
     opt_attr_ints(o2, "pads", 2, VI(1, 1));
@@ -1024,8 +1067,10 @@ static void test_pad(av__threadpool *pool)
     for (int b = 0; b < B; b++)
         naive_reflect_1d(audio + b * N, N, PB, PE, want + b * (N + PB + PE));
     av__tensor *y = NULL;
-    CHECK_INT(run_pool(refl, 13, 2, IN(F32(3, S(B, 1, N), audio), I64(1, S(6), VI(0, 0, PB, 0, 0, PE))), 1, &y,
-                       pool), AV_STATUS_OK);
+    CHECK_INT(run_pool(refl, 13, 2,
+                       IN(F32(3, S(B, 1, N), audio), I64(1, S(6), VI(0, 0, PB, 0, 0, PE))), 1, &y,
+                       pool),
+              AV_STATUS_OK);
     EXPECT_F32_TOL(y, 3, S(B, 1, N + PB + PE), want, 0);
     release();
 }
@@ -1064,21 +1109,27 @@ static void test_resize(av__threadpool *pool)
     opt_node *nn = resize_node("nearest", NULL, NULL);
     EXPECT_F32(RUN1(nn, 13, 3, IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 3)))), 4, S(1, 1, 4, 6),
                VF(1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4));
-    EXPECT_F32(RUN1(nn, 13, 3, IN(x24, NULL, F32(1, S(4), VF(1, 1, 0.6f, 0.6f)))), 4, S(1, 1, 1, 2), VF(1, 3));
-    EXPECT_F32(RUN1(nn, 13, 4, IN(x24, NULL, NULL, I64(1, S(4), VI(1, 1, 1, 3)))), 4, S(1, 1, 1, 3), VF(1, 2, 4));
+    EXPECT_F32(RUN1(nn, 13, 3, IN(x24, NULL, F32(1, S(4), VF(1, 1, 0.6f, 0.6f)))), 4, S(1, 1, 1, 2),
+               VF(1, 3));
+    EXPECT_F32(RUN1(nn, 13, 4, IN(x24, NULL, NULL, I64(1, S(4), VI(1, 1, 1, 3)))), 4, S(1, 1, 1, 3),
+               VF(1, 2, 4));
     /* nearest modes x coordinate modes on 4x4 -> 8x8 (the official _sizes_nearest_* tests) */
     const av__tensor *s88 = I64(1, S(4), VI(1, 1, 8, 8));
-    expect_nearest_8x8(__LINE__, RUN1(resize_node("nearest", "half_pixel", "ceil"), 13, 4, IN(x44, NULL, NULL, s88)),
-                       (const int[]){0, 1, 1, 2, 2, 3, 3, 3});
-    expect_nearest_8x8(__LINE__,
-                       RUN1(resize_node("nearest", "align_corners", "floor"), 13, 4, IN(x44, NULL, NULL, s88)),
-                       (const int[]){0, 0, 0, 1, 1, 2, 2, 3});
+    expect_nearest_8x8(
+        __LINE__,
+        RUN1(resize_node("nearest", "half_pixel", "ceil"), 13, 4, IN(x44, NULL, NULL, s88)),
+        (const int[]){0, 1, 1, 2, 2, 3, 3, 3});
+    expect_nearest_8x8(
+        __LINE__,
+        RUN1(resize_node("nearest", "align_corners", "floor"), 13, 4, IN(x44, NULL, NULL, s88)),
+        (const int[]){0, 0, 0, 1, 1, 2, 2, 3});
     expect_nearest_8x8(__LINE__,
                        RUN1(resize_node("nearest", "asymmetric", "round_prefer_ceil"), 13, 4,
                             IN(x44, NULL, NULL, s88)),
                        (const int[]){0, 1, 1, 2, 2, 3, 3, 3});
     /* round_prefer_floor (default) with half_pixel: x.5 goes down; pytorch_half_pixel nearest */
-    expect_nearest_8x8(__LINE__, RUN1(nn, 13, 4, IN(x44, NULL, NULL, s88)), (const int[]){0, 0, 1, 1, 2, 2, 3, 3});
+    expect_nearest_8x8(__LINE__, RUN1(nn, 13, 4, IN(x44, NULL, NULL, s88)),
+                       (const int[]){0, 0, 1, 1, 2, 2, 3, 3});
     EXPECT_F32(RUN1(resize_node("nearest", "half_pixel", NULL), 13, 4,
                     IN(F32(1, S(4), VF(1, 2, 3, 4)), NULL, NULL, I64(1, S(1), VI(2)))),
                1, S(2), VF(1, 3)); /* x = 0.5, 2.5: round_prefer_floor picks 0 and 2 */
@@ -1090,14 +1141,17 @@ static void test_resize(av__threadpool *pool)
      * _downsample_scales_linear, _downsample_scales_linear_align_corners (length_resized = 2.4) */
     opt_node *lin = resize_node("linear", NULL, NULL);
     EXPECT_F32(RUN1(lin, 13, 3, IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2)))), 4, S(1, 1, 4, 4),
-               VF(1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4));
-    EXPECT_F32(RUN1(resize_node("linear", "align_corners", NULL), 13, 3, IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2)))),
+               VF(1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f,
+                  3.75f, 4));
+    EXPECT_F32(RUN1(resize_node("linear", "align_corners", NULL), 13, 3,
+                    IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2)))),
                4, S(1, 1, 4, 4),
-               VF(1, 4 / 3.f, 5 / 3.f, 2, 5 / 3.f, 2, 7 / 3.f, 8 / 3.f, 7 / 3.f, 8 / 3.f, 3, 10 / 3.f, 3,
-                  10 / 3.f, 11 / 3.f, 4));
-    EXPECT_F32(RUN1(lin, 13, 3, IN(x24, NULL, F32(1, S(4), VF(1, 1, 0.6f, 0.6f)))), 4, S(1, 1, 1, 2),
-               VF(2.6666665f, 4.333333f));
-    EXPECT_F32(RUN1(resize_node("linear", "align_corners", NULL), 13, 3, IN(x24, NULL, F32(1, S(4), VF(1, 1, 0.6f, 0.6f)))),
+               VF(1, 4 / 3.f, 5 / 3.f, 2, 5 / 3.f, 2, 7 / 3.f, 8 / 3.f, 7 / 3.f, 8 / 3.f, 3,
+                  10 / 3.f, 3, 10 / 3.f, 11 / 3.f, 4));
+    EXPECT_F32(RUN1(lin, 13, 3, IN(x24, NULL, F32(1, S(4), VF(1, 1, 0.6f, 0.6f)))), 4,
+               S(1, 1, 1, 2), VF(2.6666665f, 4.333333f));
+    EXPECT_F32(RUN1(resize_node("linear", "align_corners", NULL), 13, 3,
+                    IN(x24, NULL, F32(1, S(4), VF(1, 1, 0.6f, 0.6f)))),
                4, S(1, 1, 1, 2), VF(1, 3.142857f));
     /* pytorch_half_pixel with sizes (test_resize_downsample_sizes_linear_pytorch_half_pixel) */
     EXPECT_F32(RUN1(resize_node("linear", "pytorch_half_pixel", NULL), 13, 4,
@@ -1117,15 +1171,16 @@ static void test_resize(av__threadpool *pool)
     opt_node *tf1 = resize_node("linear", "tf_crop_and_resize", NULL);
     opt_attr_float(tf1, "extrapolation_value", -5);
     const av__tensor *v4 = F32(1, S(4), VF(1, 2, 3, 4));
-    EXPECT_F32(RUN1(tf1, 13, 4, IN(v4, F32(1, S(2), VF(0.5f, 1.5f)), NULL, I64(1, S(1), VI(3)))), 1, S(3),
-               VF(2.5f, 4, -5));
+    EXPECT_F32(RUN1(tf1, 13, 4, IN(v4, F32(1, S(2), VF(0.5f, 1.5f)), NULL, I64(1, S(1), VI(3)))), 1,
+               S(3), VF(2.5f, 4, -5));
     opt_node *tf2 = resize_node("nearest", "tf_crop_and_resize", NULL);
     opt_attr_float(tf2, "extrapolation_value", -5);
-    EXPECT_F32(RUN1(tf2, 13, 4, IN(v4, F32(1, S(2), VF(0.5f, 1.5f)), NULL, I64(1, S(1), VI(3)))), 1, S(3),
-               VF(2, 4, -5));
+    EXPECT_F32(RUN1(tf2, 13, 4, IN(v4, F32(1, S(2), VF(0.5f, 1.5f)), NULL, I64(1, S(1), VI(3)))), 1,
+               S(3), VF(2, 4, -5));
     /* 3-D separable linear: [2,2,2] cube -> [3,3,3] align_corners; the centre is the mean */
-    av__tensor *cube = RUN1(resize_node("linear", "align_corners", NULL), 13, 4,
-                            IN(F32(3, S(2, 2, 2), VF(0, 1, 2, 3, 4, 5, 6, 7)), NULL, NULL, I64(1, S(3), VI(3, 3, 3))));
+    av__tensor *cube = RUN1(
+        resize_node("linear", "align_corners", NULL), 13, 4,
+        IN(F32(3, S(2, 2, 2), VF(0, 1, 2, 3, 4, 5, 6, 7)), NULL, NULL, I64(1, S(3), VI(3, 3, 3))));
     if (expect_shape(__LINE__, cube, AV__DT_F32, 3, S(3, 3, 3)))
         CHECK_NEAR(((float *)cube->data)[13], 3.5, 1e-6);
 
@@ -1134,8 +1189,10 @@ static void test_resize(av__threadpool *pool)
     EXPECT_F32(RUN1(r10, 10, 2, IN(x22, F32(1, S(4), VF(1, 1, 2, 2)))), 4, S(1, 1, 4, 4),
                VF(1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4));
     /* opset 11 (roi given empty) */
-    EXPECT_F32(RUN1(lin, 11, 3, IN(x22, F32(1, S(0), NULL), F32(1, S(4), VF(1, 1, 2, 2)))), 4, S(1, 1, 4, 4),
-               VF(1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4));
+    EXPECT_F32(RUN1(lin, 11, 3, IN(x22, F32(1, S(0), NULL), F32(1, S(4), VF(1, 1, 2, 2)))), 4,
+               S(1, 1, 4, 4),
+               VF(1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f,
+                  3.75f, 4));
     /* opset 18: axes and keep_aspect_ratio_policy */
     opt_node *ax = resize_node("nearest", "asymmetric", "floor");
     opt_attr_ints(ax, "axes", 2, VI(3, 2));
@@ -1144,16 +1201,20 @@ static void test_resize(av__threadpool *pool)
     opt_node *kar = resize_node("nearest", "asymmetric", "floor");
     opt_attr_ints(kar, "axes", 2, VI(2, 3));
     opt_attr_string(kar, "keep_aspect_ratio_policy", "not_larger");
-    expect_shape(__LINE__, RUN1(kar, 18, 4, IN(x24, NULL, NULL, I64(1, S(2), VI(7, 4)))), AV__DT_F32, 4, S(1, 1, 2, 4));
+    expect_shape(__LINE__, RUN1(kar, 18, 4, IN(x24, NULL, NULL, I64(1, S(2), VI(7, 4)))),
+                 AV__DT_F32, 4, S(1, 1, 2, 4));
     opt_node *kas = resize_node("nearest", "asymmetric", "floor");
     opt_attr_ints(kas, "axes", 2, VI(2, 3));
     opt_attr_string(kas, "keep_aspect_ratio_policy", "not_smaller");
-    expect_shape(__LINE__, RUN1(kas, 18, 4, IN(x24, NULL, NULL, I64(1, S(2), VI(7, 4)))), AV__DT_F32, 4, S(1, 1, 7, 14));
+    expect_shape(__LINE__, RUN1(kas, 18, 4, IN(x24, NULL, NULL, I64(1, S(2), VI(7, 4)))),
+                 AV__DT_F32, 4, S(1, 1, 7, 14));
     /* nearest on int64 data (byte copies) */
-    EXPECT_I64(RUN1(nn, 13, 4, IN(I64(1, S(2), VI(5, 6)), NULL, NULL, I64(1, S(1), VI(4)))), 1, S(4), VI(5, 5, 6, 6));
+    EXPECT_I64(RUN1(nn, 13, 4, IN(I64(1, S(2), VI(5, 6)), NULL, NULL, I64(1, S(1), VI(4)))), 1,
+               S(4), VI(5, 5, 6, 6));
 
     /* Upsample opset 9 (test_upsample_nearest) and opset 7 (scales attribute, linear) */
-    EXPECT_F32(RUN1(node("Upsample"), 9, 2, IN(x22, F32(1, S(4), VF(1, 1, 2, 3)))), 4, S(1, 1, 4, 6),
+    EXPECT_F32(RUN1(node("Upsample"), 9, 2, IN(x22, F32(1, S(4), VF(1, 1, 2, 3)))), 4,
+               S(1, 1, 4, 6),
                VF(1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4));
     opt_node *u7 = node("Upsample");
     opt_attr_string(u7, "mode", "linear");
@@ -1171,19 +1232,21 @@ static void test_resize(av__threadpool *pool)
     CHECK(a && b && a->shape[2] == 75002 && memcmp(a->data, b->data, av__tensor_bytes(a)) == 0);
 
     /* unsupported and malformed */
-    EXPECT_FAIL(resize_node("cubic", NULL, NULL), 13, 3, IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2))),
-                AV_STATUS_UNSUPPORTED);
+    EXPECT_FAIL(resize_node("cubic", NULL, NULL), 13, 3,
+                IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2))), AV_STATUS_UNSUPPORTED);
     CHECK(strstr(err, "cubic") != NULL);
-    EXPECT_FAIL(nn, 13, 4, IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2)), I64(1, S(4), VI(1, 1, 4, 4))),
+    EXPECT_FAIL(nn, 13, 4,
+                IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2)), I64(1, S(4), VI(1, 1, 4, 4))),
                 AV_STATUS_FORMAT); /* both scales and sizes */
     EXPECT_FAIL(nn, 13, 1, IN(x22), AV_STATUS_FORMAT);                        /* neither */
     EXPECT_FAIL(nn, 13, 3, IN(x22, NULL, F32(1, S(3), VF(1, 2, 2))), AV_STATUS_FORMAT);
     EXPECT_FAIL(nn, 13, 3, IN(x22, NULL, F32(1, S(4), VF(1, 1, -2, 2))), AV_STATUS_FORMAT);
-    EXPECT_FAIL(lin, 13, 3, IN(I64(1, S(2), VI(1, 2)), NULL, F32(1, S(1), VF(2))), AV_STATUS_UNSUPPORTED);
+    EXPECT_FAIL(lin, 13, 3, IN(I64(1, S(2), VI(1, 2)), NULL, F32(1, S(1), VF(2))),
+                AV_STATUS_UNSUPPORTED);
     release();
 }
 
-/* ---- Random* ------------------------------------------------------------------------------------ */
+/* ---- Random* --------------------------------------------------------------------------------- */
 
 static void test_random(av__threadpool *pool)
 {
@@ -1273,7 +1336,7 @@ static void test_random(av__threadpool *pool)
     release();
 }
 
-/* ---- odds and ends ---------------------------------------------------------------------------- */
+/* ---- odds and ends --------------------------------------------------------------------------- */
 
 static void test_misc(void)
 {
@@ -1292,10 +1355,13 @@ static void test_misc(void)
     /* empty data through the copy ops */
     const av__tensor *e = F32(3, S(2, 0, 3), NULL);
     expect_shape(__LINE__, RUN1(node("Transpose"), 13, 1, IN(e)), AV__DT_F32, 3, S(3, 0, 2));
-    expect_shape(__LINE__, RUN1(node("Expand"), 13, 2, IN(e, I64(1, S(3), VI(2, 1, 3)))), AV__DT_F32, 3, S(2, 0, 3));
-    expect_shape(__LINE__, RUN1(node("Tile"), 13, 2, IN(e, I64(1, S(3), VI(2, 2, 2)))), AV__DT_F32, 3, S(4, 0, 6));
+    expect_shape(__LINE__, RUN1(node("Expand"), 13, 2, IN(e, I64(1, S(3), VI(2, 1, 3)))),
+                 AV__DT_F32, 3, S(2, 0, 3));
+    expect_shape(__LINE__, RUN1(node("Tile"), 13, 2, IN(e, I64(1, S(3), VI(2, 2, 2)))), AV__DT_F32,
+                 3, S(4, 0, 6));
     opt_node *pe = node("Pad");
-    expect_shape(__LINE__, RUN1(pe, 13, 2, IN(e, I64(1, S(6), VI(0, 1, 0, 0, 1, 0)))), AV__DT_F32, 3, S(2, 2, 3));
+    expect_shape(__LINE__, RUN1(pe, 13, 2, IN(e, I64(1, S(6), VI(0, 1, 0, 0, 1, 0)))), AV__DT_F32,
+                 3, S(2, 2, 3));
     release();
 }
 
