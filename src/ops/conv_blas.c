@@ -3,9 +3,10 @@
  * Threading model: OpenBLAS is kept single-threaded and the kernels share their GEMMs (blocks of
  * output columns, rows, batches or channels) out over the session's av__threadpool. On the
  * 2-core build machine this beat OpenBLAS's own threads on a vocoder Conv1d (128 -> 128
- * channels, kernel 7, 11136 steps): 184 GFLOP/s against 154-177 GFLOP/s for one full im2col
- * followed by one 2-thread cblas_sgemm, since the im2col copy runs in parallel too and is read
- * back from cache. It also needs no per-call thread-count changes.
+ * channels, kernel 7, 11136 steps): 217 GFLOP/s against 184 GFLOP/s for one full im2col
+ * followed by one 2-thread cblas_sgemm (whose GEMM alone ran at 232 GFLOP/s), since the im2col
+ * copy runs in parallel too and is read back from cache. It also needs no per-call
+ * thread-count changes.
  * openblas_set_num_threads() is process-global: a program that also uses OpenBLAS for its own
  * work finds it single-threaded once an autovoice kernel has run. */
 #include <cblas.h>

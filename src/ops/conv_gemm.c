@@ -3,18 +3,17 @@
  * Conv, per (batch, group), as Y_g [Mg, out] = W_g [Mg, Cg*K] x col [Cg*K, out]:
  *   - pointwise (kernel 1, stride 1, no pads): col is X_g itself, no copy;
  *   - few channels per group (depthwise and the like: Cg * Mg <= DIRECT_MAX): direct loops, one
- *     output channel per task, each kernel tap a vectorisable pass over output rows;
- *   - otherwise im2col of a tile of output positions into scratch, then SGEMM.
- * The tile's columns are cut into blocks that the pool shares; a block is filled and multiplied
- * at once, small enough to stay in cache, so the im2col copy is read back while hot.
+ *     output channel per task, each kernel tap a vectorised pass over output rows;
+ *   - otherwise im2col + SGEMM by blocks of output columns: a block is filled and multiplied at
+ *     once, small enough that the im2col copy is read back from cache.
+ * ConvTranspose, per (batch, group), as col [Mg*K, in] = W_g^T [Mg*K, Cg] x X_g [Cg, in], then a
+ * col2im scatter-add into Y, by blocks of output channels (and tiles of input positions within
+ * a block): a block's col rows land only in its own output rows.
  *
- * ConvTranspose, per (batch, group), as col [Mg*K, in] = W_g^T [Mg*K, Cg] x X_g [Cg, in] over a
- * tile of input positions, followed by a col2im scatter-add into Y. Blocks of output channels are
- * shared by the pool: a thread computes the col rows of its channels and scatters them into its
- * own output rows, so no two threads write the same memory.
- *
- * Scratch never depends on the pool (the executor sizes it once, possibly without one), and the
- * blocks depend on the shapes only, so results are bit-identical for any thread count. */
+ * The pool shares the blocks of every (batch, group) in one parallel loop. The scratch holds a
+ * fixed number of block buffers ("slots") sized from the shapes alone, since the executor sizes
+ * it once, possibly without a pool; a loop uses at most that many threads. Blocks depend on the
+ * shapes only, so results are bit-identical for any thread count. */
 #include <string.h>
 
 #include "ops/conv_internal.h"
@@ -130,6 +129,36 @@ static int64_t split_grain(av__threadpool *pool, int64_t n, double flops_each)
     return (n + threads - 1) / threads;
 }
 
+/* fn(arg, begin, end, slot) over a partition of items [0, n) on the pool, where `slot` is in
+ * [0, slots) and no two concurrently running calls share one: each call owns scratch region
+ * `slot`. At most `slots` threads take part. */
+typedef void (*slot_fn)(void *arg, int64_t begin, int64_t end, int64_t slot);
+
+typedef struct slot_job {
+    slot_fn fn;
+    void *arg;
+    int64_t grain;
+} slot_job;
+
+static void slot_chunk(void *arg, int64_t begin, int64_t end)
+{
+    const slot_job *sj = arg;
+    /* av__parallel_for's chunks start at multiples of the grain */
+    sj->fn(sj->arg, begin, end, begin / sj->grain);
+}
+
+static void parallel_slots(av__threadpool *pool, int64_t n, int64_t slots, double flops_each,
+                           slot_fn fn, void *arg)
+{
+    int64_t ways = av__threadpool_size(pool);
+    ways = ways < slots ? ways : slots;
+    int64_t grain = n > 0 ? n : 1;
+    if (ways > 1 && (double)n * flops_each >= AV__CONV_PAR_MIN_FLOPS)
+        grain = (n + ways - 1) / ways; /* at most `ways` chunks, so slots below `ways` */
+    slot_job sj = {fn, arg, grain};
+    av__parallel_for(pool, n, grain, slot_chunk, &sj);
+}
+
 /* y[i] += a * x[i], i in [0, n): eight lanes at a time through GCC/Clang vector types (the
  * build's -O2 does not vectorise loops of unknown trip count). Same rounding as the scalar loop
  * (ISO C mode: no contraction into FMA). */
@@ -216,35 +245,34 @@ typedef struct conv_job {
     const float *x, *w, *bias;
     float *y, *col;
     int64_t cg, mg, rows;        /* channels per group in / out; rows = cg * kernel_size */
-    int64_t n, g;                /* the (batch, group) being computed */
-    int64_t o0, ld;              /* tile: first output position; columns (= col row stride) */
-    int64_t block;               /* columns per block */
+    int64_t block, blocks;       /* output columns per block; blocks per (batch, group) */
     int pointwise;
 } conv_job;
 
-/* items: blocks of j->block columns of the tile; each is filled (im2col) and multiplied while
- * its part of the col buffer is in cache. */
-static void conv_tile_chunk(void *arg, int64_t begin, int64_t end)
+/* items: (batch, group, block of output columns); each block is filled (im2col into the slot's
+ * region of the scratch) and multiplied while that region is in cache. */
+static void conv_blocks(void *arg, int64_t begin, int64_t end, int64_t slot)
 {
     const conv_job *j = arg;
     const av__conv_params *p = j->p;
-    const float *xg = j->x + (j->n * p->in_ch + j->g * j->cg) * p->in_size;
-    const float *wg = j->w + j->g * j->mg * j->rows;
-    float *yg = j->y + (j->n * p->out_ch + j->g * j->mg) * p->out_size;
-    for (int64_t blk = begin; blk < end; blk++) {
-        int64_t t0 = blk * j->block, cols = min64(j->ld - t0, j->block), o = j->o0 + t0;
+    float *col = j->col ? j->col + slot * j->rows * j->block : NULL; /* NULL: pointwise */
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t ng = item / j->blocks, n = ng / p->group, g = ng % p->group;
+        const int64_t o = item % j->blocks * j->block, cols = min64(p->out_size - o, j->block);
+        const float *xg = j->x + (n * p->in_ch + g * j->cg) * p->in_size;
+        float *yg = j->y + (n * p->out_ch + g * j->mg) * p->out_size;
         if (j->bias)
             for (int64_t m = 0; m < j->mg; m++)
-                fill(yg + m * p->out_size + o, j->bias[j->g * j->mg + m], cols);
+                fill(yg + m * p->out_size + o, j->bias[g * j->mg + m], cols);
         const float *bm = xg + o;
         int64_t ldb = p->in_size;
         if (!j->pointwise) {
-            im2col(p, xg, j->cg, o, cols, j->col + t0, j->ld);
-            bm = j->col + t0;
-            ldb = j->ld;
+            im2col(p, xg, j->cg, o, cols, col, cols);
+            bm = col;
+            ldb = cols;
         }
-        av__blas_sgemm(NULL, 0, 0, j->mg, cols, j->rows, 1.0f, wg, j->rows, bm, ldb,
-                       j->bias ? 1.0f : 0.0f, yg + o, p->out_size);
+        av__blas_sgemm(NULL, 0, 0, j->mg, cols, j->rows, 1.0f, j->w + g * j->mg * j->rows,
+                       j->rows, bm, ldb, j->bias ? 1.0f : 0.0f, yg + o, p->out_size);
     }
 }
 
@@ -314,22 +342,20 @@ void av__conv_fast(const av__conv_params *p, const float *x, const float *w, con
         return;
     }
     av__blas_single_thread();
-    conv_job j = {p, x, w, bias, y, scratch, cg, mg, cg * p->kernel_size, 0, 0, 0, 0, 0, 0};
+    conv_job j = {p, x, w, bias, y, scratch, cg, mg, cg * p->kernel_size, 0, 0, 0};
     j.pointwise = is_pointwise(p);
-    const int64_t tile = j.pointwise ? p->out_size : tile_cols(j.rows, p->out_size);
     int64_t block = CONV_BLOCK_BYTES / (int64_t)sizeof(float) / (j.rows > 0 ? j.rows : 1);
     j.block = block < CONV_BLOCK_MIN_COLS ? CONV_BLOCK_MIN_COLS : block / 16 * 16;
-    const double flops_block = 2.0 * (double)mg * (double)j.rows * (double)j.block;
-    for (j.n = 0; j.n < p->batch; j.n++) {
-        for (j.g = 0; j.g < p->group; j.g++) {
-            for (j.o0 = 0; j.o0 < p->out_size; j.o0 += tile) {
-                j.ld = min64(tile, p->out_size - j.o0);
-                int64_t blocks = (j.ld + j.block - 1) / j.block;
-                av__parallel_for(pool, blocks, split_grain(pool, blocks, flops_block),
-                                 conv_tile_chunk, &j);
-            }
-        }
+    /* the scratch holds `slots` blocks (av__conv_fast_scratch sized it from the shapes alone) */
+    int64_t slots = INT64_MAX;
+    if (!j.pointwise) {
+        int64_t scratch_cols = tile_cols(j.rows, p->out_size);
+        j.block = min64(j.block, scratch_cols);
+        slots = scratch_cols / j.block;
     }
+    j.blocks = (p->out_size + j.block - 1) / j.block;
+    parallel_slots(pool, p->batch * p->group * j.blocks, slots,
+                   2.0 * (double)mg * (double)j.rows * (double)j.block, conv_blocks, &j);
 }
 
 /* ---- ConvTranspose: GEMM + col2im ---------------------------------------------------------- */
@@ -339,32 +365,31 @@ typedef struct convt_job {
     const float *x, *w, *bias;
     float *y, *col;
     int64_t cg, mg, rows;        /* channels per group in / out; rows = mg * kernel_size */
-    int64_t n, g;
-    int64_t i0, cols;            /* tile: first input position, input positions (= col ld) */
-    int64_t block;               /* output channels per block */
-    int first;                   /* first tile of this (batch, group): initialise Y */
+    int64_t tile;                /* input positions per GEMM (the col buffer's columns) */
+    int64_t block, blocks;       /* output channels per block; blocks per (batch, group) */
 } convt_job;
 
-/* y rows of channels [c0, c1) += col rows scattered: input position i0 + j under kernel
- * position k lands on output i * stride + k * dilation - pad_begin. */
-static void col2im(const convt_job *j, int64_t c0, int64_t c1, float *yg)
+/* y rows of channels [c0, c1) of the group += col (rows (c - c0) * K + k, `cols` columns)
+ * scattered: input position i0 + t under kernel position k lands on output
+ * (i0 + t) * stride + k * dilation - pad_begin. */
+static void col2im(const av__conv_params *p, const float *col, int64_t i0, int64_t cols,
+                   int64_t c0, int64_t c1, float *yg)
 {
-    const av__conv_params *p = j->p;
     const int last = p->nsp - 1;
     const int64_t lout = p->out_sp[last], lin = p->in_sp[last], s = p->stride[last];
     int64_t kc[AV__CONV_MAX_SPATIAL], ic[AV__CONV_MAX_SPATIAL];
     for (int64_t k = 0; k < p->kernel_size; k++) {
         unflatten(k, p->nsp, p->kernel, kc);
         const int64_t off = kc[last] * p->dilation[last] - p->pad_begin[last];
-        for (int64_t i = j->i0; i < j->i0 + j->cols;) {
-            int64_t l0 = i % lin, n = min64(lin - l0, j->i0 + j->cols - i);
+        for (int64_t i = i0; i < i0 + cols;) {
+            int64_t l0 = i % lin, n = min64(lin - l0, i0 + cols - i);
             unflatten(i / lin, last, p->in_sp, ic);
             int64_t base = row_offset(p, ic, kc, p->out_sp);
             int64_t lo = 0, hi = 0;
             if (base >= 0)
                 valid_range(lout, l0, n, s, off, &lo, &hi);
             for (int64_t c = c0; c < c1 && hi > lo; c++) {
-                const float *cr = j->col + (c * p->kernel_size + k) * j->cols + (i - j->i0) + lo;
+                const float *cr = col + ((c - c0) * p->kernel_size + k) * cols + (i - i0) + lo;
                 float *yr = yg + c * p->out_size + base + (l0 + lo) * s + off; /* first valid */
                 const int64_t cnt = hi - lo;
                 if (s == 1)
@@ -378,24 +403,29 @@ static void col2im(const convt_job *j, int64_t c0, int64_t c1, float *yg)
     }
 }
 
-/* items: blocks of j->block output channels of the group */
-static void convt_chunk(void *arg, int64_t begin, int64_t end)
+/* items: (batch, group, block of output channels); for each tile of input positions the block's
+ * col rows are computed into the slot's region of the scratch and scattered into its output
+ * rows, which no other item touches. */
+static void convt_blocks(void *arg, int64_t begin, int64_t end, int64_t slot)
 {
     const convt_job *j = arg;
     const av__conv_params *p = j->p;
-    const float *xg = j->x + (j->n * p->in_ch + j->g * j->cg) * p->in_size;
-    const float *wg = j->w + j->g * j->cg * j->rows;
-    float *yg = j->y + (j->n * p->out_ch + j->g * j->mg) * p->out_size;
-    for (int64_t blk = begin; blk < end; blk++) {
-        int64_t c0 = blk * j->block, c1 = min64(j->mg, c0 + j->block);
-        const int64_t ks = p->kernel_size;
-        if (j->first)
-            for (int64_t c = c0; c < c1; c++)
-                fill(yg + c * p->out_size, j->bias ? j->bias[j->g * j->mg + c] : 0.0f,
-                     p->out_size);
-        av__blas_sgemm(NULL, 1, 0, (c1 - c0) * ks, j->cols, j->cg, 1.0f, wg + c0 * ks, j->rows,
-                       xg + j->i0, p->in_size, 0.0f, j->col + c0 * ks * j->cols, j->cols);
-        col2im(j, c0, c1, yg);
+    const int64_t ks = p->kernel_size;
+    float *col = j->col ? j->col + slot * j->block * ks * j->tile : NULL; /* NULL: no input */
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t ng = item / j->blocks, n = ng / p->group, g = ng % p->group;
+        const int64_t c0 = item % j->blocks * j->block, c1 = min64(j->mg, c0 + j->block);
+        const float *xg = j->x + (n * p->in_ch + g * j->cg) * p->in_size;
+        float *yg = j->y + (n * p->out_ch + g * j->mg) * p->out_size;
+        for (int64_t c = c0; c < c1; c++)
+            fill(yg + c * p->out_size, j->bias ? j->bias[g * j->mg + c] : 0.0f, p->out_size);
+        for (int64_t i0 = 0; i0 < p->in_size; i0 += j->tile) {
+            int64_t cols = min64(j->tile, p->in_size - i0);
+            av__blas_sgemm(NULL, 1, 0, (c1 - c0) * ks, cols, j->cg, 1.0f,
+                           j->w + g * j->cg * j->rows + c0 * ks, j->rows, xg + i0, p->in_size,
+                           0.0f, col, cols);
+            col2im(p, col, i0, cols, c0, c1, yg);
+        }
     }
 }
 
@@ -404,27 +434,17 @@ void av__conv_transpose_fast(const av__conv_params *p, const float *x, const flo
 {
     av__blas_single_thread();
     const int64_t cg = p->in_ch / p->group, mg = p->out_ch / p->group;
-    convt_job j = {p, x, w, bias, y, scratch, cg, mg, mg * p->kernel_size, 0, 0, 0, 0, 0, 0};
-    if (p->in_size == 0) { /* no input positions: the output is the bias */
-        for (int64_t i = 0; i < p->batch * p->out_ch; i++)
-            fill(y + i * p->out_size, bias ? bias[i % p->out_ch] : 0.0f, p->out_size);
+    convt_job j = {p, x, w, bias, y, scratch, cg, mg, mg * p->kernel_size, 0, 0, 0};
+    if (mg == 0)
         return;
-    }
-    const int64_t tile = convt_tile(p);
-    const double flops_ch = 2.0 * (double)cg * (double)p->kernel_size * (double)tile;
-    for (j.n = 0; j.n < p->batch; j.n++) {
-        for (j.g = 0; j.g < p->group; j.g++) {
-            for (j.i0 = 0; j.i0 < p->in_size; j.i0 += tile) {
-                j.cols = min64(tile, p->in_size - j.i0);
-                j.first = j.i0 == 0;
-                int64_t block =
-                    CONVT_BLOCK_BYTES / (int64_t)sizeof(float) / (p->kernel_size * j.cols);
-                j.block = block < 1 ? 1 : block;
-                int64_t blocks = (mg + j.block - 1) / j.block;
-                av__parallel_for(pool, blocks,
-                                 split_grain(pool, blocks, flops_ch * (double)j.block),
-                                 convt_chunk, &j);
-            }
-        }
-    }
+    /* the scratch holds mg * K x tile floats (av__conv_fast_scratch): `slots` blocks */
+    j.tile = convt_tile(p);
+    int64_t block = CONVT_BLOCK_BYTES / (int64_t)sizeof(float) /
+                    (p->kernel_size * (j.tile > 0 ? j.tile : 1));
+    j.block = block < 1 ? 1 : block > mg ? mg : block;
+    j.blocks = (mg + j.block - 1) / j.block;
+    parallel_slots(pool, p->batch * p->group * j.blocks, mg / j.block,
+                   2.0 * (double)cg * (double)p->kernel_size * (double)j.block *
+                       (double)p->in_size,
+                   convt_blocks, &j);
 }

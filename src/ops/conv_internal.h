@@ -4,6 +4,7 @@
  *                  ConvTranspose, dispatch between the fast and the reference kernels
  *   conv_matmul.c  MatMul and Gemm (inference, fast float32 kernels over OpenBLAS)
  *   conv_gemm.c    fast float32 Conv / ConvTranspose: im2col + SGEMM, col2im, depthwise loops
+ *   conv_blas.c    the guarded, pool-splitting SGEMM every fast kernel goes through
  *   conv_ref.c     plain scalar references of all four (float32 and float64)
  *
  * Threading: the fast kernels split their work over ctx->pool with av__parallel_for and call
@@ -17,9 +18,10 @@
 
 #define AV__CONV_MAX_SPATIAL (AV__MAX_DIMS - 2)
 
-/* Largest scratch (bytes) the fast conv kernels ask for: im2col / col2im buffers are tiled over
- * output (Conv) or input (ConvTranspose) positions to stay below it (a tile of one position may
- * exceed it for an enormous channels x kernel product). */
+/* Largest scratch (bytes) the fast conv kernels ask for: their im2col / col buffers cover tiles
+ * of output (Conv) or input (ConvTranspose) positions chosen to stay below it (only a single
+ * position of an enormous channels x kernel product can exceed it). A 10-minute input to the
+ * content encoder's first conv would need ~120 MB untiled. */
 #define AV__CONV_SCRATCH_CAP ((size_t)8 << 20)
 
 /* Work below this many flops is not shared with the pool (waking it costs more). */

@@ -1,7 +1,7 @@
 /* The elementwise operator family: maps, broadcasting binary and variadic ops, Where, Clip,
  * Cast, Identity and Dropout. This file holds the drivers (infer() and run() per kind of op),
- * the broadcasting walk and the op table; the per-dtype kernels are in elementwise_math.c and
- * elementwise_cast.c.
+ * the broadcasting walk and the op table; the per-dtype kernels are in elementwise_math.c,
+ * elementwise_vec.c and elementwise_cast.c.
  *
  * Type constraints follow the latest opset up to 18 (Gelu: 20) for every opset: a model that an
  * older opset forbids but a newer one allows (Add on int8 at opset 13, say) runs. Semantics that
@@ -821,7 +821,9 @@ static av_status ew_cast_target(const av__op_ctx *ctx, av__dtype *out)
         return ew_fail(ctx, AV_STATUS_FORMAT, "attribute 'to' is missing");
     if (to == AV__DT_STRING)
         return ew_fail(ctx, AV_STATUS_UNSUPPORTED, "casts to string are not supported");
-    if (to < 0 || to > 64 || av__dtype_size((av__dtype)to) == 0)
+    if (to <= 0 || to > 22) /* 22: the highest TensorProto.DataType as of ONNX 1.16 */
+        return ew_fail(ctx, AV_STATUS_FORMAT, "'to' is not a tensor dtype");
+    if (av__dtype_size((av__dtype)to) == 0) /* complex, float8, 4-bit */
         return ew_fail(ctx, AV_STATUS_UNSUPPORTED, "cast to dtype %lld is not supported",
                        (long long)to);
     *out = (av__dtype)to;

@@ -14,10 +14,11 @@
 
 #include "ops/op.h"
 
-/* o[i] = VAL for i in [0, n), VAL an expression of i. Blocks of 8 through a temporary: gcc and
- * clang vectorise these fixed-length inner loops at -O2 (gcc 12 leaves a plain loop of unknown
- * length scalar below -O3; measured 2.5x on an in-cache float32 Add). Every block reads before
- * it writes, so o may be exactly one of the operands (Sum folds into its output). */
+/* o[i] = VAL for i in [0, n), with o in scope and VAL an expression of i. Blocks of 8 through a
+ * temporary: gcc and clang vectorise these fixed-length inner loops at -O2 (gcc 12 leaves a
+ * plain loop of unknown length scalar below -O3; measured 2.5x on an in-cache float32 Add).
+ * Every block reads before it writes, so o may be exactly one of the operands (Sum folds into
+ * its output). */
 #define AV__EW_LOOP(OT, n, VAL)                                                            \
     do {                                                                                   \
         int64_t blk_ = 0;                                                                  \

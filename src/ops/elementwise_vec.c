@@ -3,13 +3,14 @@
  * Plain branch-free C (selects, no calls, no intrinsics) that gcc and clang vectorise at -O2
  * for whatever vector unit the target has, so there is nothing to choose at run time. The libm
  * kernels in elementwise_math.c are the reference; tests/c/test_ops_elementwise.c compares the
- * two on random data of awkward lengths and on the special values. Measured accuracy against
- * libm over |x| <= 100: exp <= 2 ulp, sigmoid <= 3 ulp, tanh <= 3 ulp (relative 1 ulp =
- * 2^-23), subnormal results within 1 subnormal step; NaN, +-inf, +-0 and overflow exact.
+ * two on random data of awkward lengths and on the special values (tolerance 4 ulp). Measured
+ * against glibc over dense sweeps of |x| <= 120: exp 1 ulp, sigmoid 3 ulp, tanh 2 ulp, subnormal
+ * results within 1 subnormal step; NaN, +-inf, +-0 and the overflow threshold exact. Speed on
+ * the dev machine (SSE2, one thread): Sigmoid 7.3 -> 1.9 ns, Tanh 13 -> 2.2 ns per element.
  *
- * The same scalar function serves the vector blocks and the tail, and ISO C mode keeps the
- * compiler from contracting a*b+c into FMA, so an element's result never depends on where a
- * thread chunk starts. */
+ * The same scalar function serves the vector blocks and the tail, so an element's result does
+ * not depend on where a thread chunk starts (gcc in ISO C mode contracts nothing into FMA;
+ * clang decides contraction per expression, the same for both). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -73,20 +74,21 @@ static inline float ew_sigmoid(float x)
     return ew_sel(x >= 0, s, e * s);
 }
 
-/* Cephes' tanhf: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above. */
+/* Cephes' tanhf on |x|: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above; then x's
+ * sign (so tanh(-0) = -0). */
 static inline float ew_tanh(float x)
 {
     float ax = ew_abs(x);
-    float z = x * x;
+    float z = ax * ax;
     float p = -5.70498872745e-3f;
     p = p * z + 2.06390887954e-2f;
     p = p * z - 5.37397155531e-2f;
     p = p * z + 1.33314422036e-1f;
     p = p * z - 3.33332819422e-1f;
-    float small = p * z * x + x;
+    float small = p * z * ax + ax;
     float big = 1.0f - 2.0f / (ew_exp(2.0f * ax) + 1.0f);
-    big = ew_from_bits(ew_to_bits(big) | (ew_to_bits(x) & 0x80000000u)); /* big >= 0 */
-    return ew_sel(ax < 0.625f, small, big);
+    float r = ew_sel(ax < 0.625f, small, big);
+    return ew_from_bits(ew_to_bits(r) | (ew_to_bits(x) & 0x80000000u));
 }
 
 void av__ew_exp_f32(void *out, const void *in, int64_t n, const av__ew_params *p)

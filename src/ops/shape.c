@@ -23,6 +23,8 @@ const av__op av__ops_shape[] = {
     {"Tile", IN(1), 0, av__shape_tile_infer, av__shape_tile_run, NULL},
     {"DepthToSpace", 0, 0, av__shape_depth_to_space_infer, av__shape_depth_to_space_run, NULL},
     {"SpaceToDepth", 0, 0, av__shape_space_to_depth_infer, av__shape_space_to_depth_run, NULL},
+    {"ReverseSequence", 0, 0, av__shape_reverse_sequence_infer, av__shape_reverse_sequence_run,
+     NULL},
     {"Constant", 0, 0, av__shape_constant_infer, av__shape_constant_run, NULL},
     {"ConstantOfShape", IN(0), 0, av__shape_constant_of_shape_infer,
      av__shape_constant_of_shape_run, NULL},

@@ -1,5 +1,6 @@
 /* Ops whose output is a strided view of their input(s): Transpose, Slice, Concat, Split, Expand,
- * Tile, DepthToSpace, SpaceToDepth. Each builds the view and hands it to av__shape_copy. */
+ * Tile, DepthToSpace, SpaceToDepth (each builds the view and hands it to av__shape_copy), and
+ * ReverseSequence (block copies). */
 #include <string.h>
 
 #include "ops/shape_internal.h"
@@ -545,5 +546,69 @@ av_status av__shape_space_to_depth_run(const av__op_ctx *ctx)
     int64_t ss[6] = {c * h * w, w, 1, h * w, b * w, b};
     av__shape_copy(ctx->pool, av__dtype_size(x->dtype), 6, shape, ctx->out[0]->data, NULL, x->data,
                    ss);
+    return AV_STATUS_OK;
+}
+
+/* ---- ReverseSequence ------------------------------------------------------------------------- */
+
+/* time_axis and batch_axis: 0 and 1 in either order; input of rank >= 2, sequence_lens [batch]. */
+static av_status reverse_axes(const av__op_ctx *ctx, int *t_axis, int *b_axis)
+{
+    int64_t t = av__attr_int(ctx->node, "time_axis", 0),
+            b = av__attr_int(ctx->node, "batch_axis", 1);
+    if (!((t == 0 && b == 1) || (t == 1 && b == 0)))
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "time_axis %lld and batch_axis %lld must be 0 and 1", (long long)t,
+                           (long long)b);
+    *t_axis = (int)t;
+    *b_axis = (int)b;
+    return AV_STATUS_OK;
+}
+
+av_status av__shape_reverse_sequence_infer(const av__op_ctx *ctx)
+{
+    int t, b;
+    av_status st = av__shape_begin(ctx, 2, 2);
+    if (st == AV_STATUS_OK)
+        st = reverse_axes(ctx, &t, &b);
+    if (st != AV_STATUS_OK)
+        return st;
+    const av__tensor *x = ctx->in[0], *lens = ctx->in[1];
+    if (x->ndim < 2)
+        return av__op_fail(ctx, AV_STATUS_FORMAT, "input must have rank >= 2, has %d", x->ndim);
+    if (!av__shape_is_int(lens->dtype) || lens->ndim != 1 || lens->shape[0] != x->shape[b])
+        return av__op_fail(ctx, AV_STATUS_FORMAT,
+                           "sequence_lens must be an integer vector of the batch size %lld",
+                           (long long)x->shape[b]);
+    return av__shape_set_out(ctx, 0, x->dtype, x->ndim, x->shape);
+}
+
+av_status av__shape_reverse_sequence_run(const av__op_ctx *ctx)
+{
+    int t, b;
+    av_status st = reverse_axes(ctx, &t, &b);
+    if (st != AV_STATUS_OK)
+        return st;
+    const av__tensor *x = ctx->in[0], *lens = ctx->in[1];
+    int64_t nt = x->shape[t], nb = x->shape[b], xs[AV__MAX_DIMS];
+    av__shape_strides(x->ndim, x->shape, xs);
+    size_t block = (size_t)xs[1] * av__dtype_size(x->dtype); /* the dims after the first two */
+    for (int64_t i = 0; i < nb; i++) {
+        int64_t len = av__tensor_get_i64(lens, i);
+        if (len < 0 || len > nt)
+            return av__op_fail(ctx, AV_STATUS_FORMAT,
+                               "sequence_lens[%lld] = %lld out of range [0, %lld]", (long long)i,
+                               (long long)len, (long long)nt);
+    }
+    for (int64_t i = 0; i < nb; i++) {
+        int64_t len = av__tensor_get_i64(lens, i);
+        for (int64_t k = 0; k < nt; k++) {
+            int64_t from = k < len ? len - 1 - k : k;
+            int64_t dst = t == 0 ? k * nb + i : i * nt + k,
+                    src = t == 0 ? from * nb + i : i * nt + from;
+            memcpy((char *)ctx->out[0]->data + (size_t)dst * block,
+                   (const char *)x->data + (size_t)src * block, block);
+        }
+    }
     return AV_STATUS_OK;
 }

@@ -30,8 +30,9 @@ av_status av__shape_check_dtype(const av__op_ctx *ctx, int i);
 av_status av__shape_begin(const av__op_ctx *ctx, int min_in, int max_in);
 
 /* Sets output i (skipped when omitted) to dtype and shape after checking: ndim within
- * AV__MAX_DIMS (else AV_STATUS_UNSUPPORTED), every dim >= 0 and the element count and byte size
- * representable (else AV_STATUS_FORMAT). */
+ * AV__MAX_DIMS (else AV_STATUS_UNSUPPORTED), every dim >= 0, and the bytes of the non-zero dims
+ * below 2^62 (else AV_STATUS_FORMAT), so that counts, byte sizes and strides of the output fit
+ * in int64 even when it is empty. */
 av_status av__shape_set_out(const av__op_ctx *ctx, int i, av__dtype dtype, int ndim,
                             const int64_t *shape);
 
@@ -73,7 +74,7 @@ AV__SHAPE_DECLARE(unsqueeze);
 AV__SHAPE_DECLARE(shape);
 AV__SHAPE_DECLARE(size);
 
-/* shape_copy.c: strided copies */
+/* shape_copy.c: strided copies, ReverseSequence */
 AV__SHAPE_DECLARE(transpose);
 AV__SHAPE_DECLARE(slice);
 AV__SHAPE_DECLARE(concat);
@@ -82,6 +83,7 @@ AV__SHAPE_DECLARE(expand);
 AV__SHAPE_DECLARE(tile);
 AV__SHAPE_DECLARE(depth_to_space);
 AV__SHAPE_DECLARE(space_to_depth);
+AV__SHAPE_DECLARE(reverse_sequence);
 
 /* shape_gen.c: tensors made from attributes or scalars */
 AV__SHAPE_DECLARE(constant);
@@ -108,6 +110,6 @@ size_t av__shape_resize_scratch(const av__op_ctx *ctx);
 
 /* shape_random.c */
 AV__SHAPE_DECLARE(random);
-AV__SHAPE_DECLARE(random_like);
+av_status av__shape_random_like_infer(const av__op_ctx *ctx); /* runs av__shape_random_run */
 
 #endif /* AV_OPS_SHAPE_INTERNAL_H */

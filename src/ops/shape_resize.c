@@ -1,22 +1,28 @@
-/* Resize (opsets 10, 11, 13, 18) and its deprecated form Upsample (opsets 7, 9): nearest and
- * (N-D separable) linear interpolation. Cubic is not implemented (AV_STATUS_UNSUPPORTED).
+/* Resize (opsets 10, 11, 13, 18) and its deprecated form Upsample (opsets 7, 9): nearest,
+ * and N-D separable linear and cubic (cubic_coeff_a, exclude_outside) interpolation.
+ * Not implemented (AV_STATUS_UNSUPPORTED): antialias (opset 18) when downsampling with linear or
+ * cubic, opset 19's half_pixel_symmetric, cubic over more than 5 interpolated outer axes.
  *
- * Conventions, matching ONNX Runtime where the spec leaves room:
+ * Where the spec leaves room, the ONNX reference implementation (whose outputs the official
+ * node tests hold) decides, unless noted:
  *  - output sizes from scales are floor(in * scale) (tf_crop_and_resize: floor(in * (roi_end -
  *    roi_start) * scale)) computed exactly (in double; ORT rounds the product to float32 first);
  *  - the coordinate transforms use the given scale, or out/in when sizes are given, and as
  *    "length_resized" in * scale (the exact, unfloored product, as the ONNX reference does) when
  *    scales are given, the output size when sizes are;
+ *  - pytorch_half_pixel maps an output of length 1 to coordinate 0 as the spec and ORT do (the
+ *    ONNX 1.12 reference uses -0.5; only cubic can tell the difference);
  *  - before opset 11 (and in Upsample) coordinates are asymmetric and nearest picks
  *    floor(x) when upsampling, ceil(x) when downsampling (ORT's "simple" mode);
- *  - linear clamps the source coordinate to [0, in - 1]; tf_crop_and_resize writes
- *    extrapolation_value where the coordinate falls outside instead. */
+ *  - linear clamps the source coordinate to [0, in - 1] and cubic clamps its tap indices (the
+ *    edge padding of the ONNX reference); tf_crop_and_resize writes extrapolation_value where
+ *    the coordinate falls outside [0, in - 1] instead. */
 #include <math.h>
 #include <string.h>
 
 #include "ops/shape_internal.h"
 
-enum { MODE_NEAREST, MODE_LINEAR };
+enum { MODE_NEAREST, MODE_LINEAR, MODE_CUBIC };
 enum { CT_HALF_PIXEL, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC,
        CT_TF_HALF_PIXEL_FOR_NN, CT_TF_CROP_AND_RESIZE };
 enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE };
@@ -28,6 +34,8 @@ typedef struct resize_params {
     double len[AV__MAX_DIMS];      /* length_resized of the coordinate transforms */
     double roi0[AV__MAX_DIMS], roi1[AV__MAX_DIMS];
     double extrapolation;
+    double cubic_a;                /* cubic_coeff_a */
+    int exclude_outside;
 } resize_params;
 
 static int pick(const char *s, const char *const *names, int n)
@@ -45,8 +53,8 @@ static av_status parse_modes(const av__op_ctx *ctx, resize_params *p, int modern
         p->mode = MODE_NEAREST;
     else if (strcmp(mode, "linear") == 0 || strcmp(mode, "bilinear") == 0)
         p->mode = MODE_LINEAR;
-    else if (strcmp(mode, "cubic") == 0)
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "mode 'cubic' is not implemented");
+    else if (strcmp(mode, "cubic") == 0 && modern)
+        p->mode = MODE_CUBIC;
     else
         return av__op_fail(ctx, AV_STATUS_FORMAT, "unknown mode '%s'", mode);
     p->coord = CT_ASYMMETRIC;
@@ -69,6 +77,8 @@ static av_status parse_modes(const av__op_ctx *ctx, resize_params *p, int modern
     if (p->nearest < 0)
         return av__op_fail(ctx, AV_STATUS_FORMAT, "unknown nearest_mode '%s'", n);
     p->extrapolation = av__attr_float(ctx->node, "extrapolation_value", 0.0f);
+    p->cubic_a = av__attr_float(ctx->node, "cubic_coeff_a", -0.75f);
+    p->exclude_outside = av__attr_int(ctx->node, "exclude_outside", 0) != 0;
     return AV_STATUS_OK;
 }
 
@@ -224,9 +234,18 @@ static av_status resize_setup(const av__op_ctx *ctx, resize_params *p, int upsam
                 return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
                                    "antialiased downsampling is not implemented");
     }
-    if (p->mode == MODE_LINEAR && !av__shape_is_float(x->dtype))
-        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "linear resize of %s is not implemented",
-                           av__dtype_name(x->dtype));
+    if (p->mode != MODE_NEAREST && !av__shape_is_float(x->dtype))
+        return av__op_fail(ctx, AV_STATUS_UNSUPPORTED, "%s resize of %s is not implemented",
+                           p->mode == MODE_LINEAR ? "linear" : "cubic", av__dtype_name(x->dtype));
+    if (p->mode == MODE_CUBIC) { /* the kernels mix at most MAX_CORNERS source rows */
+        int resized = 0;
+        for (int d = 0; d + 1 < r; d++)
+            resized += p->out[d] != p->in[d] || p->scale[d] != 1.0 ||
+                       p->coord == CT_TF_CROP_AND_RESIZE;
+        if (resized > 5)
+            return av__op_fail(ctx, AV_STATUS_UNSUPPORTED,
+                               "cubic resize of more than 6 axes is not implemented");
+    }
     return AV_STATUS_OK;
 }
 
@@ -256,20 +275,25 @@ av_status av__shape_upsample_infer(const av__op_ctx *ctx)
 
 /* ---- coordinate tables ----------------------------------------------------------------------- */
 
-/* Per output index of one dimension: the source index pair and the weight of the second; lo = -1
- * marks a coordinate outside the input (tf_crop_and_resize: extrapolation_value). */
+/* Per output index of one dimension: the source indices (taps) and their weights. Nearest has
+ * one tap, linear always two (the second may weigh 0), cubic up to four (zero weights dropped);
+ * n = 0 marks a coordinate outside the input (tf_crop_and_resize: extrapolation_value). */
 typedef struct axis_map {
-    int64_t lo, hi;
-    float w;
+    int64_t idx[4];
+    float w[4];
+    int n;
 } axis_map;
 
+/* Scratch: an axis_map per output index of every dim, then the last dim's taps again as flat
+ * arrays (lo, hi: int64; t: float), the layout the nearest and linear row loops read. */
 size_t av__shape_resize_scratch(const av__op_ctx *ctx)
 {
     const av__tensor *y = ctx->out[0];
     int64_t n = 0;
     for (int d = 0; d < y->ndim; d++)
         n += y->shape[d];
-    return (size_t)n * sizeof(axis_map);
+    int64_t w = y->ndim > 0 ? y->shape[y->ndim - 1] : 0;
+    return (size_t)n * sizeof(axis_map) + (size_t)w * (2 * sizeof(int64_t) + sizeof(float));
 }
 
 static double source_coord(const resize_params *p, int d, int64_t x)
@@ -300,25 +324,74 @@ static int64_t nearest_index(const resize_params *p, int d, double x)
     }
 }
 
+/* The four cubic taps around x (at floor(x) - 1 .. floor(x) + 2) as the ONNX reference weighs
+ * them: Keys' kernel with coefficient a, outside taps dropped and the rest renormalised when
+ * exclude_outside, indices clamped to the edge. */
+static void cubic_taps(const resize_params *p, int64_t in, double x, axis_map *m)
+{
+    /* past these bounds every tap clamps to the same edge element: keeps floor() in range */
+    x = x < -4.0 ? -4.0 : x > (double)in + 3.0 ? (double)in + 3.0 : x;
+    double f = floor(x), t = x - f, a = p->cubic_a;
+    if (t == 0 && f >= 0 && f <= (double)(in - 1)) { /* on a sample: weights 0, 1, 0, 0 */
+        m->idx[0] = (int64_t)f;
+        m->w[0] = 1.0f;
+        m->n = 1;
+        return;
+    }
+    double s[4] = {t + 1, t, 1 - t, 2 - t}; /* distances to the taps */
+    double w[4], sum = 0;
+    for (int k = 0; k < 4; k++) {
+        double z = s[k];
+        w[k] = z <= 1 ? ((a + 2) * z - (a + 3)) * z * z + 1
+                      : ((a * z - 5 * a) * z + 8 * a) * z - 4 * a;
+        int64_t i = (int64_t)f - 1 + k;
+        if (p->exclude_outside && (i < 0 || i >= in))
+            w[k] = 0;
+        sum += w[k];
+    }
+    m->n = 0;
+    for (int k = 0; k < 4; k++) {
+        int64_t i = (int64_t)f - 1 + k;
+        if (w[k] == 0)
+            continue;
+        m->idx[m->n] = i < 0 ? 0 : i > in - 1 ? in - 1 : i;
+        m->w[m->n] = (float)(p->exclude_outside && sum != 0 ? w[k] / sum : w[k]);
+        m->n++;
+    }
+    if (m->n == 0) { /* every tap excluded: the reference divides 0 by 0; keep the edge value */
+        m->idx[0] = f < 0 ? 0 : in - 1;
+        m->w[0] = 1.0f;
+        m->n = 1;
+    }
+}
+
 static void build_map(const resize_params *p, int d, axis_map *m)
 {
     int64_t in = p->in[d];
     for (int64_t o = 0; o < p->out[d]; o++) {
         double x = source_coord(p, d, o);
-        if (p->coord == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(in - 1))) {
-            m[o] = (axis_map){-1, -1, 0.0f};
+        m[o].n = 0;
+        if (p->coord == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(in - 1)))
+            continue;
+        if (p->mode == MODE_CUBIC) {
+            cubic_taps(p, in, x, &m[o]);
             continue;
         }
         /* bounded before conversion: any finite or infinite x lands in [0, in - 1] */
         x = x < 0 ? 0 : x > (double)(in - 1) ? (double)(in - 1) : x;
         if (p->mode == MODE_NEAREST) {
             int64_t i = nearest_index(p, d, x);
-            i = i < 0 ? 0 : i > in - 1 ? in - 1 : i;
-            m[o] = (axis_map){i, i, 0.0f};
+            m[o].idx[0] = i < 0 ? 0 : i > in - 1 ? in - 1 : i;
+            m[o].w[0] = 1.0f;
+            m[o].n = 1;
         } else {
             int64_t lo = (int64_t)x;
-            int64_t hi = lo + 1 < in ? lo + 1 : in - 1;
-            m[o] = (axis_map){lo, hi, (float)(x - (double)lo)};
+            float t = (float)(x - (double)lo);
+            m[o].idx[0] = lo;
+            m[o].idx[1] = lo + 1 < in ? lo + 1 : in - 1;
+            m[o].w[0] = 1.0f - t;
+            m[o].w[1] = t;
+            m[o].n = 2;
         }
     }
 }
@@ -332,6 +405,9 @@ typedef struct resize_job {
     av__tensor *y;
     int64_t xs[AV__MAX_DIMS];
     uint64_t extrap;         /* extrapolation_value as one element of the data type */
+    /* the last dim's first two taps and the second's weight; lo = -1: outside */
+    const int64_t *lo, *hi;
+    const float *t;
 } resize_job;
 
 /* Source row offset (elements) of output row r over the outer dims of a nearest resize; -1
@@ -343,9 +419,9 @@ static int64_t nearest_row_offset(const resize_job *j, int64_t r)
     for (int d = p->ndim - 2; d >= 0; d--) {
         int64_t o = r % p->out[d];
         r /= p->out[d];
-        if (j->map[d][o].lo < 0)
+        if (j->map[d][o].n == 0)
             return -1;
-        off += j->map[d][o].lo * j->xs[d];
+        off += j->map[d][o].idx[0] * j->xs[d];
     }
     return off;
 }
@@ -357,7 +433,7 @@ static int64_t nearest_row_offset(const resize_job *j, int64_t r)
         T e_;                                                                                  \
         memcpy(&e_, &j->extrap, sizeof e_);                                                    \
         for (int64_t o = 0; o < w; o++)                                                        \
-            d_[o] = ml[o].lo < 0 ? e_ : s_[ml[o].lo];                                          \
+            d_[o] = lo[o] < 0 ? e_ : s_[lo[o]];                                                \
     } while (0)
 
 /* Output rows [begin, end) (all dims but the last). Nearest: each row reads one source row; a
@@ -368,7 +444,7 @@ static void nearest_rows(void *arg, int64_t begin, int64_t end)
     const resize_params *p = j->p;
     int64_t w = p->out[p->ndim - 1];
     size_t es = av__dtype_size(j->x->dtype);
-    const axis_map *ml = j->map[p->ndim - 1];
+    const int64_t *lo = j->lo;
     int64_t prev = -2;
     for (int64_t r = begin; r < end; r++) {
         char *dst = (char *)j->y->data + (size_t)(r * w) * es;
@@ -392,19 +468,21 @@ static void nearest_rows(void *arg, int64_t begin, int64_t end)
         default:
             for (int64_t o = 0; o < w; o++)
                 memcpy(dst + (size_t)o * es,
-                       ml[o].lo < 0 ? (const void *)&j->extrap
-                                    : (const void *)(src + (size_t)ml[o].lo * es),
+                       lo[o] < 0 ? (const void *)&j->extrap
+                                 : (const void *)(src + (size_t)lo[o] * es),
                        es);
             break;
         }
     }
 }
 
-#define MAX_CORNERS (1 << (AV__MAX_DIMS - 1))
+/* Source rows one output row mixes: 2^k (linear) or up to 4^k (cubic, k <= 5) over the k outer
+ * axes that interpolate. */
+#define MAX_CORNERS 1024
 
-/* The 2^k source rows (offsets, weights) of output row r over the k outer dims that
- * interpolate; 0 when some outer coordinate is outside (tf_crop_and_resize). */
-static int linear_corners(const resize_job *j, int64_t r, int64_t *roff, float *rw)
+/* The source rows (offsets, weights) of output row r over the outer dims; 0 when some outer
+ * coordinate is outside (tf_crop_and_resize). Zero-weight taps are skipped. */
+static int interp_corners(const resize_job *j, int64_t r, int64_t *roff, float *rw)
 {
     const resize_params *p = j->p;
     int nr = 1;
@@ -413,76 +491,98 @@ static int linear_corners(const resize_job *j, int64_t r, int64_t *roff, float *
     for (int d = p->ndim - 2; d >= 0; d--) {
         int64_t o = r % p->out[d];
         r /= p->out[d];
-        axis_map m = j->map[d][o];
-        if (m.lo < 0)
+        const axis_map *m = &j->map[d][o];
+        if (m->n == 0)
             return 0;
-        if (m.w == 0.0f || m.lo == m.hi) {
-            for (int c = 0; c < nr; c++)
-                roff[c] += m.lo * j->xs[d];
+        int taps = 0, first = -1;
+        for (int t = 0; t < m->n; t++)
+            if (m->w[t] != 0.0f) {
+                taps++;
+                first = first < 0 ? t : first;
+            }
+        if (taps <= 1) { /* one source index along d: every corner just moves */
+            int t = first < 0 ? 0 : first;
+            for (int c = 0; c < nr; c++) {
+                roff[c] += m->idx[t] * j->xs[d];
+                rw[c] *= first < 0 ? 0.0f : m->w[t];
+            }
             continue;
         }
-        for (int c = 0; c < nr; c++) { /* split every corner in two */
-            roff[nr + c] = roff[c] + m.hi * j->xs[d];
-            rw[nr + c] = rw[c] * m.w;
-            roff[c] += m.lo * j->xs[d];
-            rw[c] *= 1.0f - m.w;
+        /* every corner splits into one per tap: tap t's copies go to [t' * nr, (t' + 1) * nr) */
+        int k = 0;
+        for (int t = 0; t < m->n; t++) {
+            if (m->w[t] == 0.0f)
+                continue;
+            if (k > 0)
+                for (int c = 0; c < nr; c++) {
+                    roff[k * nr + c] = roff[c] + m->idx[t] * j->xs[d];
+                    rw[k * nr + c] = rw[c] * m->w[t];
+                }
+            k++;
         }
-        nr *= 2;
+        /* the first tap reuses the original slots (after the copies read them) */
+        for (int t = 0; t < m->n; t++) {
+            if (m->w[t] == 0.0f)
+                continue;
+            for (int c = 0; c < nr; c++) {
+                roff[c] += m->idx[t] * j->xs[d];
+                rw[c] *= m->w[t];
+            }
+            break;
+        }
+        nr *= taps;
     }
     return nr;
 }
 
-/* Linear: each output row mixes its corner rows; along the last dim each is read at lo and hi. */
-static void linear_rows(void *arg, int64_t begin, int64_t end)
+/* Linear and cubic: each output row mixes its corner rows; along the last dim each corner row
+ * is read at that index's taps. */
+static void interp_rows(void *arg, int64_t begin, int64_t end)
 {
     const resize_job *j = arg;
     const resize_params *p = j->p;
     int64_t w = p->out[p->ndim - 1];
     const axis_map *ml = j->map[p->ndim - 1];
-    int f32 = j->x->dtype == AV__DT_F32;
+    int f32 = j->x->dtype == AV__DT_F32, linear = p->mode == MODE_LINEAR;
     int64_t roff[MAX_CORNERS];
     float rw[MAX_CORNERS];
     for (int64_t r = begin; r < end; r++) {
         int64_t base = r * w;
-        int nr = linear_corners(j, r, roff, rw);
-        if (f32 && nr == 1) {
+        int nr = interp_corners(j, r, roff, rw);
+        if (f32 && linear && (nr == 1 || nr == 2)) {
             const float *s0 = (const float *)j->x->data + roff[0];
+            const float *s1 = (const float *)j->x->data + roff[nr - 1];
             float *y = (float *)j->y->data + base;
-            float e = (float)p->extrapolation;
+            float e = (float)p->extrapolation, w0 = rw[0], w1 = nr == 2 ? rw[1] : 0.0f;
+            const int64_t *lo = j->lo, *hi = j->hi;
+            const float *tt = j->t;
             for (int64_t o = 0; o < w; o++) {
-                if (ml[o].lo < 0) {
+                if (lo[o] < 0) {
                     y[o] = e;
                     continue;
                 }
-                float a = s0[ml[o].lo], b = s0[ml[o].hi];
-                y[o] = a + ml[o].w * (b - a);
-            }
-            continue;
-        }
-        if (f32 && nr == 2) {
-            const float *s0 = (const float *)j->x->data + roff[0];
-            const float *s1 = (const float *)j->x->data + roff[1];
-            float *y = (float *)j->y->data + base;
-            float e = (float)p->extrapolation, w0 = rw[0], w1 = rw[1];
-            for (int64_t o = 0; o < w; o++) {
-                if (ml[o].lo < 0) {
-                    y[o] = e;
-                    continue;
+                float t = tt[o];
+                float a0 = s0[lo[o]], b0 = s0[hi[o]];
+                float v = w0 * (a0 + t * (b0 - a0));
+                if (nr == 2) {
+                    float a1 = s1[lo[o]], b1 = s1[hi[o]];
+                    v += w1 * (a1 + t * (b1 - a1));
                 }
-                float t = ml[o].w;
-                float a0 = s0[ml[o].lo], b0 = s0[ml[o].hi], a1 = s1[ml[o].lo], b1 = s1[ml[o].hi];
-                y[o] = w0 * (a0 + t * (b0 - a0)) + w1 * (a1 + t * (b1 - a1));
+                y[o] = v;
             }
             continue;
         }
         for (int64_t o = 0; o < w; o++) {
             double v = p->extrapolation;
-            if (nr > 0 && ml[o].lo >= 0) {
-                double acc = 0.0, t = ml[o].w;
+            if (nr > 0 && ml[o].n > 0) {
+                double acc = 0.0;
                 for (int c = 0; c < nr; c++) {
-                    double a = av__tensor_get_f64(j->x, roff[c] + ml[o].lo);
-                    double b = av__tensor_get_f64(j->x, roff[c] + ml[o].hi);
-                    acc += rw[c] * (a + t * (b - a));
+                    double row = 0.0;
+                    for (int t = 0; t < ml[o].n; t++)
+                        row += (double)ml[o].w[t] *
+                               (f32 ? (double)((const float *)j->x->data)[roff[c] + ml[o].idx[t]]
+                                    : av__tensor_get_f64(j->x, roff[c] + ml[o].idx[t]));
+                    acc += (double)rw[c] * row;
                 }
                 v = acc;
             }
@@ -519,13 +619,25 @@ static av_status resize_run_common(const av__op_ctx *ctx, int upsample)
         build_map(&p, d, m);
         m += p.out[d];
     }
+    int64_t w = p.out[p.ndim - 1];
+    int64_t *lo = (int64_t *)(void *)m, *hi = lo + w;
+    float *t = (float *)(void *)(hi + w);
+    const axis_map *ml = j.map[p.ndim - 1];
+    for (int64_t o = 0; o < w; o++) {
+        lo[o] = ml[o].n > 0 ? ml[o].idx[0] : -1;
+        hi[o] = ml[o].n > 1 ? ml[o].idx[1] : lo[o];
+        t[o] = ml[o].n > 1 ? ml[o].w[1] : 0.0f;
+    }
+    j.lo = lo;
+    j.hi = hi;
+    j.t = t;
     av__shape_strides(x->ndim, x->shape, j.xs);
     av__tensor et = {.dtype = x->dtype, .ndim = 0, .data = &j.extrap};
     av__tensor_set_f64(&et, 0, p.extrapolation);
-    int64_t w = p.out[p.ndim - 1], rows = total / w;
+    int64_t rows = total / w;
     int64_t grain = (1 << 14) / w + 1;
     av__parallel_for((uint64_t)total * es >= (1u << 18) ? ctx->pool : NULL, rows, grain,
-                     p.mode == MODE_NEAREST ? nearest_rows : linear_rows, &j);
+                     p.mode == MODE_NEAREST ? nearest_rows : interp_rows, &j);
     return AV_STATUS_OK;
 }
 

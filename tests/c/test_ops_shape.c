@@ -1,6 +1,8 @@
 /* Unit tests of the shape / data-movement operators (src/ops/shape*.c): known answers for every
- * op and opset variant (many taken from the official ONNX node tests), error cases, and the
- * strided-copy kernels against naive references on random shapes, with and without a pool. */
+ * op and opset variant (many taken from the official ONNX node tests), error cases with their
+ * messages, and the copy kernels (Transpose, Slice, Concat, Expand, Pad, Gather, Resize) against
+ * naive references on random data of awkward shapes, with and without a thread pool. Failures
+ * print the values and the seed of the random data. */
 #define _POSIX_C_SOURCE 200809L /* op_harness.h uses strdup */
 #include <stdint.h>
 #include <stdio.h>
@@ -663,6 +665,23 @@ static void test_expand_tile(av__threadpool *pool)
     release();
 }
 
+static void test_reverse_sequence(void)
+{
+    /* test_reversesequence_batch and _time */
+    const av__tensor *x = F32(2, S(4, 4), iota_f32(16, 0));
+    opt_node *rb = node("ReverseSequence");
+    opt_attr_int(rb, "batch_axis", 0);
+    opt_attr_int(rb, "time_axis", 1);
+    EXPECT_F32(RUN1(rb, 10, 2, IN(x, I64(1, S(4), VI(1, 2, 3, 4)))), 2, S(4, 4),
+               VF(0, 1, 2, 3, 5, 4, 6, 7, 10, 9, 8, 11, 15, 14, 13, 12));
+    const av__tensor *xt = F32(2, S(4, 4), VF(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    EXPECT_F32(RUN1(node("ReverseSequence"), 10, 2, IN(xt, I64(1, S(4), VI(4, 3, 2, 1)))), 2, S(4, 4),
+               VF(3, 6, 9, 12, 2, 5, 8, 13, 1, 4, 10, 14, 0, 7, 11, 15));
+    EXPECT_FAIL(rb, 10, 2, IN(x, I64(1, S(4), VI(1, 2, 3, 5))), AV_STATUS_FORMAT); /* len > 4 */
+    EXPECT_FAIL(rb, 10, 2, IN(x, I64(1, S(3), VI(1, 2, 3))), AV_STATUS_FORMAT);
+    release();
+}
+
 static void test_depth_space(void)
 {
     /* test_depthtospace_example (DCR) and _crd_mode_example */
@@ -1127,7 +1146,11 @@ static void test_resize(av__threadpool *pool)
                        RUN1(resize_node("nearest", "asymmetric", "round_prefer_ceil"), 13, 4,
                             IN(x44, NULL, NULL, s88)),
                        (const int[]){0, 1, 1, 2, 2, 3, 3, 3});
-    /* round_prefer_floor (default) with half_pixel: x.5 goes down; pytorch_half_pixel nearest */
+    /* opset 11's tf_half_pixel_for_nn (test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn) */
+    EXPECT_F32(RUN1(resize_node("nearest", "tf_half_pixel_for_nn", NULL), 11, 4,
+                    IN(x44, F32(1, S(0), NULL), F32(1, S(0), NULL), I64(1, S(4), VI(1, 1, 3, 2)))),
+               4, S(1, 1, 3, 2), VF(6, 8, 10, 12, 14, 16));
+    /* round_prefer_floor (default) with half_pixel: x.5 goes down */
     expect_nearest_8x8(__LINE__, RUN1(nn, 13, 4, IN(x44, NULL, NULL, s88)),
                        (const int[]){0, 0, 1, 1, 2, 2, 3, 3});
     EXPECT_F32(RUN1(resize_node("nearest", "half_pixel", NULL), 13, 4,
@@ -1232,9 +1255,33 @@ static void test_resize(av__threadpool *pool)
     CHECK(a && b && a->shape[2] == 75002 && memcmp(a->data, b->data, av__tensor_bytes(a)) == 0);
 
     /* unsupported and malformed */
-    EXPECT_FAIL(resize_node("cubic", NULL, NULL), 13, 3,
-                IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2))), AV_STATUS_UNSUPPORTED);
-    CHECK(strstr(err, "cubic") != NULL);
+    /* cubic: test_resize_downsample_scales_cubic and _cubic_A_n0p5_exclude_outside */
+    const av__tensor *s08 = F32(1, S(4), VF(1, 1, 0.8f, 0.8f));
+    EXPECT_F32_TOL(RUN1(resize_node("cubic", NULL, NULL), 13, 3, IN(x44, NULL, s08)), 4,
+                   S(1, 1, 3, 3),
+                   VF(1.47119140625f, 2.78125f, 4.08251953125f, 6.71142578125f, 8.021484375f,
+                      9.32275390625f, 11.91650390625f, 13.2265625f, 14.52783203125f),
+                   1e-4);
+    opt_node *cx = resize_node("cubic", NULL, NULL);
+    opt_attr_float(cx, "cubic_coeff_a", -0.5f);
+    opt_attr_int(cx, "exclude_outside", 1);
+    EXPECT_F32_TOL(RUN1(cx, 13, 3, IN(x44, NULL, s08)), 4, S(1, 1, 3, 3),
+                   VF(1.3681267f, 2.6695013f, 4.0133367f, 6.5736251f, 7.875f, 9.2188349f,
+                      11.948966f, 13.250341f, 14.594176f),
+                   1e-4);
+    /* cubic on a sample point reproduces it: x2 asymmetric upsampling keeps the even outputs */
+    av__tensor *cu = RUN1(resize_node("cubic", "asymmetric", NULL), 13, 3,
+                          IN(F32(1, S(5), VF(3, -1, 4, 1, 5)), NULL, F32(1, S(1), VF(2))));
+    if (expect_shape(__LINE__, cu, AV__DT_F32, 1, S(10)))
+        for (int i = 0; i < 5; i++)
+            CHECK_NEAR(((float *)cu->data)[2 * i], ((const float[]){3, -1, 4, 1, 5})[i], 1e-6);
+    /* antialiased linear downsampling (opset 18) is not implemented */
+    opt_node *aa = resize_node("linear", NULL, NULL);
+    opt_attr_int(aa, "antialias", 1);
+    EXPECT_FAIL(aa, 18, 3, IN(x44, NULL, s08), AV_STATUS_UNSUPPORTED);
+    CHECK(strstr(err, "antialias") != NULL);
+    EXPECT_FAIL(resize_node("cubic", NULL, NULL), 10, 2, IN(x22, F32(1, S(4), VF(1, 1, 2, 2))),
+                AV_STATUS_FORMAT); /* no cubic before opset 11 */
     EXPECT_FAIL(nn, 13, 4,
                 IN(x22, NULL, F32(1, S(4), VF(1, 1, 2, 2)), I64(1, S(4), VI(1, 1, 4, 4))),
                 AV_STATUS_FORMAT); /* both scales and sizes */
@@ -1382,6 +1429,7 @@ int main(void)
     test_split();
     test_expand_tile(pool);
     test_depth_space();
+    test_reverse_sequence();
     test_constants();
     test_range();
     test_eye_trilu();
