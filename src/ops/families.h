@@ -11,7 +11,7 @@ extern const av__op av__ops_elementwise[];   /* src/ops/elementwise.c */
 extern const int av__ops_elementwise_count;
 extern const av__op av__ops_reduce[];        /* src/ops/reduce.c, normalisations, softmax */
 extern const int av__ops_reduce_count;
-extern const av__op av__ops_shape[];         /* src/ops/shape_ops.c, gather/scatter, pad, resize */
+extern const av__op av__ops_shape[];         /* src/ops/shape*.c: views, copies, gather/scatter, pad, resize, random */
 extern const int av__ops_shape_count;
 extern const av__op av__ops_conv[];          /* src/ops/conv.c, matmul.c */
 extern const int av__ops_conv_count;

@@ -119,7 +119,16 @@ int64_t av__tensor_get_i64(const av__tensor *t, int64_t i)
     case AV__DT_U16: return ((const uint16_t *)t->data)[i];
     case AV__DT_U32: return ((const uint32_t *)t->data)[i];
     case AV__DT_U64: return (int64_t)((const uint64_t *)t->data)[i];
-    default: return (int64_t)av__tensor_get_f64(t, i);
+    default: {
+        double v = av__tensor_get_f64(t, i); /* float types: truncate, saturate, NaN -> 0 */
+        if (v != v)
+            return 0;
+        if (v >= 9223372036854775807.0)
+            return INT64_MAX;
+        if (v <= -9223372036854775808.0)
+            return INT64_MIN;
+        return (int64_t)v;
+    }
     }
 }
 
