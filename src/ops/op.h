@@ -47,7 +47,8 @@ typedef struct av__op {
     av_status (*infer)(const av__op_ctx *ctx);
     av_status (*run)(const av__op_ctx *ctx);
     /* Optional: scratch memory run() needs for these input/output shapes (e.g. im2col). NULL
-     * means none. Called after infer(). */
+     * means none. Called after infer(); must depend on shapes and attributes only, not on
+     * ctx->pool (load-time folding calls it without a pool). */
     size_t (*scratch_bytes)(const av__op_ctx *ctx);
 } av__op;
 
