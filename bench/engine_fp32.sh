@@ -27,6 +27,12 @@ if [ ! -d $work/node_modules/onnxruntime-node ]; then
    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null)
 fi
 export NODE_PATH=$PWD/$work/node_modules
+# Debian's OpenBLAS 0.3.21 takes recent AMD CPUs for Haswell (AVX2); on a CPU with AVX-512 the
+# bench asks for its AVX-512 kernels, for autovoice and for PyTorch alike (the autovoice command
+# does the same by itself unless OPENBLAS_CORETYPE is already set).
+if grep -q avx512bw /proc/cpuinfo && grep -q avx512vl /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SKYLAKEX
+fi
 
 [ -f $work/model-seed/vocoder.onnx ] ||
   $py tools/make_fixtures.py --preset seed --out $work/fixtures-seed --package $work/model-seed >/dev/null
@@ -69,12 +75,12 @@ done
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 table="Seed HiFi-GAN vocoder (13.9 M parameters, 52.9 GFLOP per second of audio), fp32, $threads threads,
 median latency in ms. Machine: $cpu ($(nproc) cores visible). Versions: autovoice $($bin --version | head -1 | cut -d' ' -f2),
-onnxruntime-node 1.30.0, PyTorch $($py -c 'import torch; print(torch.__version__)'). Date: $(date -u +%Y-%m-%d).
+onnxruntime-node 1.30.0, PyTorch $($py -c 'import torch; print(torch.__version__)'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}. Date: $(date -u +%Y-%m-%d).
 Command: \`bench/engine_fp32.sh --threads $threads\`. Ratios above 1 mean autovoice is faster; accuracy is
 the relative L2 distance of each output from PyTorch's.
 
-| audio | autovoice | ONNX Runtime | PyTorch | ORT / autovoice | PyTorch / autovoice | rel. L2 autovoice / ORT vs PyTorch |
-|---|---|---|---|---|---|---|
+| audio | autovoice | ONNX Runtime | PyTorch | ORT / autovoice | PyTorch / autovoice | rel. L2 vs PyTorch: autovoice | rel. L2 vs PyTorch: ORT |
+|---|---|---|---|---|---|---|---|
 $rows"
 echo "$table"
 if [ $write = 1 ]; then

@@ -1,8 +1,11 @@
 /* The autovoice command. Uses only the public headers (include/autovoice/).
  * Exit codes: 0 success, 1 a file or the library failed, 2 a usage error. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "autovoice/autovoice.h"
 #include "cli.h"
@@ -121,8 +124,33 @@ static int cmd_demo(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Debian 12's OpenBLAS (0.3.21) does not recognise recent AMD CPUs (Zen 4) and falls back to its
+ * AVX2 kernels although the CPU has AVX-512: the vocoder then runs 1.5x slower. OpenBLAS picks
+ * its kernels when it is loaded, from OPENBLAS_CORETYPE, so the command re-executes itself once
+ * with OPENBLAS_CORETYPE=SKYLAKEX when the CPU has the AVX-512 subsets those kernels use and the
+ * user has not chosen a core type. Programs embedding libautovoice can set the variable
+ * themselves (README). */
+static void prefer_avx512_blas(char **argv)
+{
+#if defined(__x86_64__)
+    if (getenv("OPENBLAS_CORETYPE") || getenv("AUTOVOICE_NO_REEXEC"))
+        return;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
+        return;
+    if (setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    /* exec failed (no /proc, say): carry on with the kernels already loaded */
+#else
+    (void)argv;
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    prefer_avx512_blas(argv);
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;

@@ -3,7 +3,7 @@
  *   elementwise.c        the op table, infer() and run() drivers, broadcasting and threading
  *   elementwise_math.c   per-dtype kernels of the unary and binary maps (one table each)
  *   elementwise_cast.c   dtype conversion: Cast, and element load/store by dtype
- *   elementwise_vec.c    vectorisable float32 exp, sigmoid and tanh
+ *   elementwise_vec.c    vectorisable float32 exp, sigmoid, tanh and leaky relu
  *
  * Kernels are plain functions over contiguous runs; they never fail and never allocate. The
  * drivers choose them once per run() from the op and the input dtype. */
@@ -101,6 +101,7 @@ av__ew_unary_fn av__ew_unary_kernel_ref(av__ew_unop op, av__dtype t);
 void av__ew_exp_f32(void *out, const void *x, int64_t n, const av__ew_params *p);
 void av__ew_sigmoid_f32(void *out, const void *x, int64_t n, const av__ew_params *p);
 void av__ew_tanh_f32(void *out, const void *x, int64_t n, const av__ew_params *p);
+void av__ew_leaky_relu_f32(void *out, const void *x, int64_t n, const av__ew_params *p);
 
 /* Pow for any pair of numeric dtypes (base dtype tb = out dtype, exponent dtype te): float
  * bases compute in double; integer bases with integer exponents exactly (wrapping); integer

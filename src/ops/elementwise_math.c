@@ -66,8 +66,10 @@
 /* ---- kernel loops ---------------------------------------------------------------------------- */
 
 #define EW_UNARY_KERNEL(op, dt, T, CT, LD, ST, dom, okind)                                 \
-    static void k_##op##_##dt(void *out_, const void *x_, int64_t n, const av__ew_params *p) \
+    static void k_##op##_##dt(void *out_, const void *x_, int64_t n, const av__ew_params *pp) \
     {                                                                                      \
+        /* a local copy: stores through o cannot alias it, so the loop vectorises */           \
+        const av__ew_params pl_ = *pp, *p = &pl_;                                           \
         EW_OUT_T_##okind(T) *o = out_;                                                     \
         const T *x = x_;                                                                   \
         AV__EW_LOOP(EW_OUT_T_##okind(T), n,                                                    \
@@ -77,8 +79,9 @@
 /* Four loops so that the common cases (same shapes, one operand a scalar) are straight loops. */
 #define EW_BINARY_KERNEL(op, dt, T, CT, LD, ST, dom, okind)                                \
     static void k_##op##_##dt(void *out_, const void *a_, int64_t sa, const void *b_,      \
-                              int64_t sb, int64_t n, const av__ew_params *p)               \
+                              int64_t sb, int64_t n, const av__ew_params *pp)              \
     {                                                                                      \
+        const av__ew_params pl_ = *pp, *p = &pl_; /* see EW_UNARY_KERNEL */                 \
         typedef EW_OUT_T_##okind(T) ot;                                                    \
         ot *o = out_;                                                                      \
         const T *a = a_, *b = b_;                                                          \
@@ -548,6 +551,7 @@ av__ew_unary_fn av__ew_unary_kernel(av__ew_unop op, av__dtype t)
         case AV__EW_EXP: return av__ew_exp_f32;
         case AV__EW_SIGMOID: return av__ew_sigmoid_f32;
         case AV__EW_TANH: return av__ew_tanh_f32;
+        case AV__EW_LEAKY_RELU: return av__ew_leaky_relu_f32;
         default: break;
         }
     }

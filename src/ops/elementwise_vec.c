@@ -114,3 +114,14 @@ void av__ew_tanh_f32(void *out, const void *in, int64_t n, const av__ew_params *
     (void)p;
     AV__EW_LOOP(float, n, ew_tanh(x[i]));
 }
+
+/* LeakyRelu: the product is computed for every element and selected by mask, so the loop
+ * vectorises (the generic kernel's x < 0 ? a x : x stays a compare-and-branch). Bit-identical to
+ * the reference: the same single multiply where x < 0, x itself (NaN, -0 included) elsewhere. */
+void av__ew_leaky_relu_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+{
+    float *o = out;
+    const float *x = in;
+    const float alpha = p->alpha;
+    AV__EW_LOOP(float, n, ew_sel(x[i] < 0.0f, x[i] * alpha, x[i]));
+}

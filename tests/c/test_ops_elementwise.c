@@ -913,6 +913,7 @@ static void test_vector_variants(void)
 {
     static const struct { av__ew_unop op; const char *name; } ops[] = {
         {AV__EW_EXP, "exp"}, {AV__EW_SIGMOID, "sigmoid"}, {AV__EW_TANH, "tanh"},
+        {AV__EW_LEAKY_RELU, "leaky_relu"},
     };
     static const int64_t sizes[] = {1, 7, 1023, 65537};
     static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 0x1p-149f, -0x1p-149f,
@@ -922,6 +923,7 @@ static void test_vector_variants(void)
     float *x = malloc(65537 * sizeof *x), *got = malloc(65537 * sizeof *got),
           *want = malloc(65537 * sizeof *want);
     av__ew_params p = {0};
+    p.alpha = 0.1f; /* LeakyRelu's slope; the other variants take no attribute */
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         av__ew_unary_fn fast = av__ew_unary_kernel(ops[k].op, AV__DT_F32);
         av__ew_unary_fn ref = av__ew_unary_kernel_ref(ops[k].op, AV__DT_F32);
