@@ -48,5 +48,41 @@ expect "info no file arg"  2 ''  'expected exactly one FILE' -- info
 expect "demo bad option"   2 ''  "unknown or incomplete option '--frob'" -- demo --frob
 expect "demo missing input" 1 '' 'missing\.wav: No such file' -- demo --input "$tmp/missing.wav"
 
+# ---- inspect / run on an official ONNX test model (Debian's libonnx-testdata) ------------------
+add=/usr/share/libonnx-testdata/data/node/test_add/model.onnx
+if [ -f "$add" ]; then
+  /usr/bin/python3 - "$tmp" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+r = np.random.RandomState(1)
+np.save(f"{d}/x.npy", r.standard_normal((3, 4, 5)).astype(np.float32))
+np.save(f"{d}/y.npy", r.standard_normal((3, 4, 5)).astype(np.float32))
+np.save(f"{d}/y_bad.npy", r.standard_normal((3, 4, 6)).astype(np.float32))
+PY
+  mkdir -p "$tmp/out"
+  expect "inspect model"     0 'x +float32 +\[3, 4, 5\]' '' -- inspect "$add"
+  expect "inspect plan"      0 'arena .*without reuse' '' -- inspect "$add"
+  expect "inspect missing"   1 ''  'nope\.onnx' -- inspect "$tmp/nope.onnx"
+  expect "inspect not onnx"  1 ''  'text\.wav' -- inspect "$tmp/text.wav"
+  expect "run add"           0 'run median .* ms' '' -- run "$add" --input x="$tmp/x.npy" --input y="$tmp/y.npy" --output-dir "$tmp/out" --threads 2 --repeat 3
+  if /usr/bin/python3 -c "
+import numpy as np, sys
+d = sys.argv[1]
+z = np.load(f'{d}/out/sum.npy')
+assert np.array_equal(z, np.load(f'{d}/x.npy') + np.load(f'{d}/y.npy'))" "$tmp" 2>/dev/null; then
+    echo "ok   run add output"
+  else
+    echo "FAIL run add output: $tmp/out/sum.npy missing or not x + y"; fails=$((fails + 1))
+  fi
+  expect "run wrong shape"   1 ''  'dimension 2 must be 5, got 6' -- run "$add" --input x="$tmp/x.npy" --input y="$tmp/y_bad.npy" --output-dir "$tmp/out"
+  expect "run missing input" 1 ''  "'y' was not set" -- run "$add" --input x="$tmp/x.npy" --output-dir "$tmp/out"
+  expect "run unknown input" 1 ''  "no input named 'q'" -- run "$add" --input q="$tmp/x.npy" --output-dir "$tmp/out"
+  expect "run bad npy"       1 ''  'text\.wav' -- run "$add" --input x="$tmp/text.wav" --output-dir "$tmp/out"
+  expect "run bad spec"      2 ''  "bad --input" -- run "$add" --input x
+  expect "run bad outdir"    1 ''  'not a directory' -- run "$add" --input x="$tmp/x.npy" --output-dir "$tmp/x.npy"
+else
+  echo "skip inspect/run tests: $add not installed (libonnx-testdata)"
+fi
+
 echo "test_cli: $fails failure(s)"
 [ $fails -eq 0 ]
