@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "autovoice/autovoice.h"
+#include "autovoice/engine.h"
 #include "cli.h"
 
 enum { EXIT_OK = AV_CLI_OK, EXIT_FAILED = AV_CLI_FAILED, EXIT_USAGE = AV_CLI_USAGE };
@@ -105,22 +106,30 @@ static int cmd_demo(int argc, char **argv)
     if (is_file(path)) {
         static const char *const components[] = {"content_encoder", "pitch_encoder",
                                                  "flow_decoder", "mel_projection", "vocoder"};
-        int present = 0;
+        int present = 0, loaded = 0;
         for (size_t i = 0; i < sizeof components / sizeof components[0]; i++) {
             snprintf(path, sizeof path, "%s/%s.onnx", model, components[i]);
-            present += is_file(path);
+            if (!is_file(path))
+                continue;
+            present++;
+            av_model *m = NULL;
+            if (av_model_load(path, &m, err, sizeof err) == AV_STATUS_OK)
+                loaded++;
+            else
+                printf("            %s\n", err);
+            av_model_free(m);
         }
-        printf("  [found]   model package: %s/model.yaml with %d of 5 ONNX components\n", model,
-               present);
+        printf("  [found]   model package: %s/model.yaml with %d of 5 ONNX components, %d loaded "
+               "by the engine\n", model, present, loaded);
     } else {
         printf("  [missing] model package: %s has no model.yaml - the trained default model is "
                "not there yet\n", model);
     }
-    printf("  [missing] ONNX inference engine: not there yet (ONNX graphs cannot be run)\n");
+    printf("  [ready]   ONNX inference engine (CPU, fp32): see 'autovoice run' and 'inspect'\n");
     printf("  [missing] F0 tracking, pitch shift, conversion and output writing: not there yet\n");
     printf("autovoice demo: stopped after reading the input; nothing was written. "
            "What exists today: the reference model and its ONNX export (tools/), "
-           "this command, and the test suite (make test).\n");
+           "the inference engine (autovoice run / inspect), and the test suite (make test).\n");
     return EXIT_OK;
 }
 
