@@ -134,6 +134,7 @@ typedef struct av_session_memory {
     size_t naive_bytes;         /* what the intermediates would take without reuse */
     int runtime_nodes;          /* nodes executed per run */
     double gflop;               /* estimated GFLOP per run (convolutions and matrix products) */
+    int in_place_nodes;         /* nodes that write their output over their dying input */
 } av_session_memory;
 av_status av_session_get_memory(const av_session *session, av_session_memory *memory);
 

@@ -195,9 +195,9 @@ int av_cli_inspect(int argc, char **argv)
     human_bytes(mem.arena_bytes, a, sizeof a);
     human_bytes(mem.naive_bytes, b, sizeof b);
     human_bytes(mem.planned_bytes, c, sizeof c);
-    printf("plan for these shapes:\n  %d nodes run per inference, %.3f GFLOP (convolutions and "
-           "matrix products)\n  arena %s (without reuse: %s), computed while planning: %s\n",
-           mem.runtime_nodes, mem.gflop, a, b, c);
+    printf("plan for these shapes:\n  %d nodes run per inference (%d in place), %.3f GFLOP "
+           "(convolutions and matrix products)\n  arena %s (without reuse: %s), computed while "
+           "planning: %s\n", mem.runtime_nodes, mem.in_place_nodes, mem.gflop, a, b, c);
 done:
     for (int i = 0; i < 64; i++)
         free(buffers[i]);

@@ -22,6 +22,7 @@ typedef struct plan_value {
     int kind;
     int first, last;       /* KIND_ARENA: steps that produce / last read it */
     size_t offset, bytes;
+    int alias;             /* KIND_ARENA: value whose memory this one takes over, or -1 */
 } plan_value;
 
 typedef struct plan_step {
@@ -38,6 +39,7 @@ typedef struct plan {
     void *arena;
     size_t arena_bytes, scratch_bytes, planned_bytes, naive_bytes;
     double gflop;
+    int in_place;
     void **owned;          /* data of KIND_PLANNED values */
     int n_owned;
 } plan;
@@ -223,7 +225,7 @@ static av_status place_in_arena(plan *p, int n_values)
     /* order ARENA values by size, largest first */
     int count = 0;
     for (int v = 0; v < n_values; v++)
-        if (p->vals[v].kind == KIND_ARENA)
+        if (p->vals[v].kind == KIND_ARENA && p->vals[v].alias < 0)
             count++;
     int *order = av__calloc((size_t)count + 1, sizeof *order);
     int *placed = av__calloc((size_t)count + 1, sizeof *placed);
@@ -234,7 +236,7 @@ static av_status place_in_arena(plan *p, int n_values)
     }
     int k = 0;
     for (int v = 0; v < n_values; v++)
-        if (p->vals[v].kind == KIND_ARENA)
+        if (p->vals[v].kind == KIND_ARENA && p->vals[v].alias < 0)
             order[k++] = v;
     for (int i = 1; i < count; i++) { /* insertion sort: a few thousand values at most */
         int x = order[i], j = i - 1;
@@ -275,9 +277,37 @@ static av_status place_in_arena(plan *p, int n_values)
             top = best + need;
     }
     p->arena_bytes = top;
+    for (int v = 0; v < n_values; v++) /* roots are placed: aliases share their offset */
+        if (p->vals[v].kind == KIND_ARENA && p->vals[v].alias >= 0) {
+            p->vals[v].offset = p->vals[p->vals[v].alias].offset;
+            p->naive_bytes += (p->vals[v].bytes + 63) / 64 * 64;
+        }
     av__free(order);
     av__free(placed);
     return AV_STATUS_OK;
+}
+
+/* In-place execution: output 0 of an AV__OP_INPLACE node takes over input 0's memory when input
+ * 0 is an intermediate of the same byte size whose last reader is this node. Chains (a -> b ->
+ * c) share one buffer; its lifetime becomes the union, and at any step only one value of the
+ * chain is alive, so placing the chain's root covers them all. */
+static void assign_in_place(plan *p, const av_model *m)
+{
+    const av__graph *g = m->g;
+    for (int k = 0; k < p->n_steps; k++) {
+        const av__node *node = &g->nodes[p->steps[k].node];
+        if (!(m->ops[p->steps[k].node]->flags & AV__OP_INPLACE) || node->n_inputs < 1 ||
+            node->n_outputs < 1 || node->inputs[0] < 0 || node->outputs[0] < 0)
+            continue;
+        plan_value *in = &p->vals[node->inputs[0]], *out = &p->vals[node->outputs[0]];
+        if (in->kind != KIND_ARENA || in->last != k || in->bytes != out->bytes || in->bytes == 0)
+            continue;
+        int root = in->alias >= 0 ? in->alias : node->inputs[0];
+        out->alias = root;
+        p->in_place++;
+        if (out->last > p->vals[root].last)
+            p->vals[root].last = out->last;
+    }
 }
 
 static av_status make_plan(av_session *s, plan **out)
@@ -407,6 +437,7 @@ static av_status make_plan(av_session *s, plan **out)
                 continue;
             plan_value *pv = &p->vals[v];
             pv->kind = KIND_ARENA;
+            pv->alias = -1;
             pv->first = pv->last = step;
             pv->bytes = av__tensor_bytes(&pv->t);
             if (pv->bytes == SIZE_MAX) {
@@ -430,6 +461,7 @@ static av_status make_plan(av_session *s, plan **out)
         if (pv->kind == KIND_ARENA)
             pv->last = p->n_steps; /* outputs stay until the next run */
     }
+    assign_in_place(p, m);
     if ((st = place_in_arena(p, g->n_values)) != AV_STATUS_OK) {
         st = session_fail(s, st, "out of memory");
         goto fail;
@@ -589,5 +621,6 @@ av_status av_session_get_memory(const av_session *s, av_session_memory *mem)
     mem->naive_bytes = s->plan->naive_bytes + s->plan->scratch_bytes;
     mem->runtime_nodes = s->plan->n_steps;
     mem->gflop = s->plan->gflop;
+    mem->in_place_nodes = s->plan->in_place;
     return AV_STATUS_OK;
 }

@@ -1040,15 +1040,19 @@ EW_VARIADIC_OP(Mean, AV__EW_ADD, 1)
 EW_VARIADIC_OP(Max, AV__EW_MAX, 0)
 EW_VARIADIC_OP(Min, AV__EW_MIN, 0)
 
-#define EW_OP(Name) {#Name, 0, 0, ew_infer_##Name, ew_run_##Name, NULL}
+/* Every elementwise kernel reads the elements at index i before it writes output index i, so
+ * output 0 may share input 0's buffer; the copies (Identity, Dropout, same-type Cast) go through
+ * memcpy, which must not see overlapping buffers, so they are not in place. */
+#define EW_OP(Name) {#Name, 0, AV__OP_INPLACE, ew_infer_##Name, ew_run_##Name, NULL}
+#define EW_OP_COPY(Name) {#Name, 0, 0, ew_infer_##Name, ew_run_##Name, NULL}
 
 const av__op av__ops_elementwise[] = {
     EW_OP(Abs), EW_OP(Acos), EW_OP(Acosh), EW_OP(Add), EW_OP(And), EW_OP(Asin), EW_OP(Asinh),
     EW_OP(Atan), EW_OP(Atanh), EW_OP(BitShift), EW_OP(BitwiseAnd), EW_OP(BitwiseNot),
-    EW_OP(BitwiseOr), EW_OP(BitwiseXor), EW_OP(Cast), EW_OP(CastLike), EW_OP(Ceil),
-    EW_OP(Celu), EW_OP(Clip), EW_OP(Cos), EW_OP(Cosh), EW_OP(Div), EW_OP(Dropout), EW_OP(Elu),
+    EW_OP(BitwiseOr), EW_OP(BitwiseXor), EW_OP_COPY(Cast), EW_OP_COPY(CastLike), EW_OP(Ceil),
+    EW_OP(Celu), EW_OP(Clip), EW_OP(Cos), EW_OP(Cosh), EW_OP(Div), EW_OP_COPY(Dropout), EW_OP(Elu),
     EW_OP(Equal), EW_OP(Erf), EW_OP(Exp), EW_OP(Floor), EW_OP(Gelu), EW_OP(Greater),
-    EW_OP(GreaterOrEqual), EW_OP(HardSigmoid), EW_OP(HardSwish), EW_OP(Identity), EW_OP(IsInf),
+    EW_OP(GreaterOrEqual), EW_OP(HardSigmoid), EW_OP(HardSwish), EW_OP_COPY(Identity), EW_OP(IsInf),
     EW_OP(IsNaN), EW_OP(LeakyRelu), EW_OP(Less), EW_OP(LessOrEqual), EW_OP(Log), EW_OP(Max),
     EW_OP(Mean), EW_OP(Min), EW_OP(Mish), EW_OP(Mod), EW_OP(Mul), EW_OP(Neg), EW_OP(Not),
     EW_OP(Or), EW_OP(Pow), EW_OP(PRelu), EW_OP(Reciprocal), EW_OP(Relu), EW_OP(Round),

@@ -9,7 +9,8 @@
  *     every present output's dtype, ndim and shape. Bad models get AV_STATUS_FORMAT (or
  *     AV_STATUS_UNSUPPORTED for valid but unimplemented cases) and a message in ctx->err.
  *  2. running: run() gets inputs with data and outputs with data allocated (shapes as inferred),
- *     and computes the outputs. Outputs never alias inputs. run() must not allocate memory except
+ *     and computes the outputs. Outputs never alias inputs, except output 0 and input 0 of an
+ *     op flagged AV__OP_INPLACE. run() must not allocate memory except
  *     through ctx->scratch (see scratch_bytes) and must not fail on inputs infer() accepted,
  *     except for data-dependent checks (an out-of-range Gather index, say).
  * Both are pure functions of their arguments: no globals, thread-safe. */
@@ -37,7 +38,11 @@ typedef struct av__op_ctx {
 } av__op_ctx;
 
 enum {
-    AV__OP_RANDOM = 1u << 0        /* output depends on a generator: never constant-folded */
+    AV__OP_RANDOM = 1u << 0,       /* output depends on a generator: never constant-folded */
+    /* run() stays correct when output 0 is the very buffer of input 0 (same byte size): each
+     * output element is written only after the input elements at its own index are read.
+     * The planner then lets output 0 take input 0's memory when input 0 dies at this node. */
+    AV__OP_INPLACE = 1u << 1
 };
 
 typedef struct av__op {
