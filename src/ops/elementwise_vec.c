@@ -17,6 +17,15 @@
 
 #include "ops/elementwise_internal.h"
 
+/* The float32 variants are compiled three times (AVX-512, AVX2, baseline x86-64) and the best
+ * one for the CPU is chosen once, when the library is loaded (GCC function multiversioning via
+ * an ifunc resolver). Elsewhere only the baseline is built. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AV__EW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define AV__EW_CLONES
+#endif
+
 static inline float ew_from_bits(uint32_t u)
 {
     float f;
@@ -91,7 +100,7 @@ static inline float ew_tanh(float x)
     return ew_from_bits(ew_to_bits(r) | (ew_to_bits(x) & 0x80000000u));
 }
 
-void av__ew_exp_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+AV__EW_CLONES void av__ew_exp_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
 {
     float *o = out;
     const float *x = in;
@@ -99,7 +108,7 @@ void av__ew_exp_f32(void *out, const void *in, int64_t n, const av__ew_params *p
     AV__EW_LOOP(float, n, ew_exp(x[i]));
 }
 
-void av__ew_sigmoid_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+AV__EW_CLONES void av__ew_sigmoid_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
 {
     float *o = out;
     const float *x = in;
@@ -107,7 +116,7 @@ void av__ew_sigmoid_f32(void *out, const void *in, int64_t n, const av__ew_param
     AV__EW_LOOP(float, n, ew_sigmoid(x[i]));
 }
 
-void av__ew_tanh_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+AV__EW_CLONES void av__ew_tanh_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
 {
     float *o = out;
     const float *x = in;
@@ -118,7 +127,7 @@ void av__ew_tanh_f32(void *out, const void *in, int64_t n, const av__ew_params *
 /* LeakyRelu: the product is computed for every element and selected by mask, so the loop
  * vectorises (the generic kernel's x < 0 ? a x : x stays a compare-and-branch). Bit-identical to
  * the reference: the same single multiply where x < 0, x itself (NaN, -0 included) elsewhere. */
-void av__ew_leaky_relu_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
+AV__EW_CLONES void av__ew_leaky_relu_f32(void *out, const void *in, int64_t n, const av__ew_params *p)
 {
     float *o = out;
     const float *x = in;
