@@ -9,6 +9,8 @@ packages=(
   build-essential cmake pkg-config
   # C libraries
   libsndfile1-dev      # audio file I/O (WAV/FLAC/OGG/MP3)
+  libsoxr-dev          # resampling
+  libyaml-dev          # model.yaml of model packages
   libopenblas-dev      # SGEMM behind the CPU backend's convolutions and matrix products
   # the official ONNX operator (node) tests, run by the conformance runner
   libonnx-testdata

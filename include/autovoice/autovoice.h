@@ -4,5 +4,8 @@
 
 #include "autovoice/common.h"
 #include "autovoice/audio.h"
+#include "autovoice/engine.h"
+#include "autovoice/svc.h"
+#include "autovoice/f0.h"
 
 #endif /* AUTOVOICE_AUTOVOICE_H */

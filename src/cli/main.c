@@ -13,7 +13,7 @@
 
 enum { EXIT_OK = AV_CLI_OK, EXIT_FAILED = AV_CLI_FAILED, EXIT_USAGE = AV_CLI_USAGE };
 
-static const char *const planned_commands[] = {"convert", "f0", "build", "bench"};
+static const char *const planned_commands[] = {"build", "bench"};
 
 static void print_usage(FILE *out)
 {
@@ -34,13 +34,19 @@ static void print_usage(FILE *out)
             "                       [--repeat N] [--warmup N]\n"
             "                       run any ONNX model; writes every output as DIR/NAME.npy\n"
             "                       and prints the median latency\n"
+            "  convert IN -o OUT.wav|OUT.flac [--model DIR] [--speaker NAME]\n"
+            "          [--pitch-shift SEMITONES] [--temperature T] [--seed N]\n"
+            "          [--f0 FILE.csv | --f0-method yin|pyin] [--output-rate HZ] [--threads N]\n"
+            "                       re-sing IN in another voice (model default: models/default)\n"
+            "  f0 IN [-o OUT.csv] [--method yin|pyin]\n"
+            "                       time, F0, voiced, confidence every 10 ms\n"
             "  help                 this text\n"
             "\n"
             "options:\n"
             "  -h, --help           this text\n"
             "  -V, --version        version and what this build can do (backends, CPU, GPUs)\n"
             "\n"
-            "not in this version yet: convert, f0, build, bench (see README.md)\n");
+            "not in this version yet: build, bench (see README.md)\n");
 }
 
 static int cmd_info(int argc, char **argv)
@@ -67,30 +73,35 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Runs the conversion path step by step and stops, saying so, at the first step this version
- * does not have. Writes nothing. */
+/* The main job on the bundled example: read, track F0, and convert with the model package when
+ * one is there (the output goes to --output, default build/demo-converted.wav, never into the
+ * repository's examples/ or models/). Says plainly what is missing. */
 static int cmd_demo(int argc, char **argv)
 {
     const char *input = "examples/example-sung.wav";
     const char *model = "models/default";
+    const char *output = "build/demo-converted.wav";
     int default_input = 1;
     for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "--input") || !strcmp(argv[i], "--model")) && i + 1 < argc) {
+        if ((!strcmp(argv[i], "--input") || !strcmp(argv[i], "--model") ||
+             !strcmp(argv[i], "--output")) && i + 1 < argc) {
             if (!strcmp(argv[i], "--input")) {
                 input = argv[++i];
                 default_input = 0;
-            }
-            else
+            } else if (!strcmp(argv[i], "--model")) {
                 model = argv[++i];
+            } else {
+                output = argv[++i];
+            }
         } else {
             fprintf(stderr, "autovoice demo: unknown or incomplete option '%s'\n", argv[i]);
             return EXIT_USAGE;
         }
     }
 
-    av_audio_info info;
-    char err[512];
-    if (av_audio_probe(input, &info, err, sizeof err) != AV_STATUS_OK) {
+    av_audio in = {0};
+    char err[1024];
+    if (av_audio_read(input, &in, err, sizeof err) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s\n", err);
         if (default_input)
             fprintf(stderr, "autovoice: the default paths are relative to the repository root; "
@@ -98,39 +109,70 @@ static int cmd_demo(int argc, char **argv)
         return EXIT_FAILED;
     }
     printf("autovoice demo: convert %s with the model in %s\n", input, model);
-    printf("  [done]    read input: %s, %d Hz, %d channel%s, %.2f s\n", info.format,
-           info.sample_rate, info.channels, info.channels == 1 ? "" : "s", info.seconds);
+    printf("  [done]    read input: %.2f s at %d Hz\n", (double)in.frames / in.sample_rate,
+           in.sample_rate);
+
+    av_f0_frame *frames = NULL;
+    int64_t n = 0;
+    if (av_f0_track(in.samples, in.frames, in.sample_rate, NULL, &frames, &n, err, sizeof err) ==
+        AV_STATUS_OK) {
+        int64_t voiced = 0;
+        float lo = 1e9f, hi = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (frames[i].voiced) {
+                voiced++;
+                lo = frames[i].f0 < lo ? frames[i].f0 : lo;
+                hi = frames[i].f0 > hi ? frames[i].f0 : hi;
+            }
+        if (voiced)
+            printf("  [done]    F0 (pYIN): %lld of %lld frames voiced, %.0f-%.0f Hz\n",
+                   (long long)voiced, (long long)n, lo, hi);
+        else
+            printf("  [done]    F0 (pYIN): no voiced frames\n");
+        av_f0_free(frames);
+    } else {
+        printf("  [failed]  F0: %s\n", err);
+    }
 
     char path[4096];
     snprintf(path, sizeof path, "%s/model.yaml", model);
-    if (is_file(path)) {
-        static const char *const components[] = {"content_encoder", "pitch_encoder",
-                                                 "flow_decoder", "mel_projection", "vocoder"};
-        int present = 0, loaded = 0;
-        for (size_t i = 0; i < sizeof components / sizeof components[0]; i++) {
-            snprintf(path, sizeof path, "%s/%s.onnx", model, components[i]);
-            if (!is_file(path))
-                continue;
-            present++;
-            av_model *m = NULL;
-            if (av_model_load(path, &m, err, sizeof err) == AV_STATUS_OK)
-                loaded++;
-            else
-                printf("            %s\n", err);
-            av_model_free(m);
-        }
-        printf("  [found]   model package: %s/model.yaml with %d of 5 ONNX components, %d loaded "
-               "by the engine\n", model, present, loaded);
-    } else {
+    int rc = EXIT_OK;
+    if (!is_file(path)) {
         printf("  [missing] model package: %s has no model.yaml - the trained default model is "
                "not there yet\n", model);
+        printf("autovoice demo: stopped before conversion; nothing was written. With any model "
+               "package: autovoice convert IN -o OUT.wav --model DIR\n");
+        av_audio_free(&in);
+        return EXIT_OK;
     }
-    printf("  [ready]   ONNX inference engine (CPU, fp32): see 'autovoice run' and 'inspect'\n");
-    printf("  [missing] F0 tracking, pitch shift, conversion and output writing: not there yet\n");
-    printf("autovoice demo: stopped after reading the input; nothing was written. "
-           "What exists today: the reference model and its ONNX export (tools/), "
-           "the inference engine (autovoice run / inspect), and the test suite (make test).\n");
-    return EXIT_OK;
+    av_converter *cv = NULL;
+    av_audio out = {0};
+    av_audio_format format;
+    if (av_converter_create(model, 0, &cv, err, sizeof err) != AV_STATUS_OK ||
+        av_audio_format_from_path(output, &format, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        rc = EXIT_FAILED;
+        goto done;
+    }
+    av_convert_config cfg = av_convert_config_default();
+    if (av_convert(cv, &in, &cfg, &out) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s: %s\n", input, av_converter_last_error(cv));
+        rc = EXIT_FAILED;
+        goto done;
+    }
+    if (av_audio_write(output, &out, format, NULL, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        rc = EXIT_FAILED;
+        goto done;
+    }
+    printf("  [done]    converted to speaker '%s': %s (%.2f s at %d Hz)\n",
+           av_converter_speaker_name(cv, 0), output, (double)out.frames / out.sample_rate,
+           out.sample_rate);
+done:
+    av_audio_free(&in);
+    av_audio_free(&out);
+    av_converter_free(cv);
+    return rc;
 }
 
 /* Debian 12's OpenBLAS (0.3.21) does not recognise recent AMD CPUs (Zen 4) and falls back to its
@@ -181,6 +223,10 @@ int main(int argc, char **argv)
         return av_cli_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return av_cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "convert"))
+        return av_cli_convert(argc - 1, argv + 1);
+    if (!strcmp(cmd, "f0"))
+        return av_cli_f0(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof planned_commands / sizeof planned_commands[0]; i++) {
         if (!strcmp(cmd, planned_commands[i])) {
             fprintf(stderr, "autovoice: '%s' is not available in version %s yet (see README.md)\n",
