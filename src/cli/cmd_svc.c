@@ -139,7 +139,7 @@ int av_cli_convert(int argc, char **argv)
     }
     if (!in_path || !out_path) {
         fprintf(stderr, "usage: autovoice convert IN -o OUT.wav|OUT.flac [--model DIR] "
-                        "[--speaker NAME] [--pitch-shift SEMITONES] [--temperature T] [--seed N] "
+                        "[--speaker NAME|FILE.npy] [--pitch-shift SEMITONES] [--temperature T] [--seed N] "
                         "[--f0 FILE.csv | --f0-method yin|pyin] [--output-rate HZ] [--threads N]\n");
         return AV_CLI_USAGE;
     }
@@ -156,6 +156,7 @@ int av_cli_convert(int argc, char **argv)
     av_audio in = {0}, out = {0};
     av_converter *cv = NULL;
     av_f0_frame *f0 = NULL;
+    av_tensor embedding = {0};
     if (av_audio_read(in_path, &in, err, sizeof err) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s\n", err);
         goto done;
@@ -168,6 +169,30 @@ int av_cli_convert(int argc, char **argv)
     if (av_converter_create(model, threads, &cv, err, sizeof err) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s\n", err);
         goto done;
+    }
+    /* --speaker FILE.npy: a speaker embedding instead of a name */
+    size_t sl = cfg.speaker ? strlen(cfg.speaker) : 0;
+    if (sl > 4 && !strcmp(cfg.speaker + sl - 4, ".npy")) {
+        if (av_npy_read(cfg.speaker, &embedding, err, sizeof err) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s\n", err);
+            goto done;
+        }
+        int64_t count = 1;
+        for (int d = 0; d < embedding.ndim; d++)
+            count *= embedding.shape[d];
+        int dim = av_converter_speaker_dim(cv);
+        if (embedding.dtype != AV_DTYPE_FLOAT32 || embedding.ndim < 1 || embedding.ndim > 2 ||
+            count != dim || embedding.shape[embedding.ndim - 1] != dim) {
+            fprintf(stderr, "autovoice: %s: a speaker embedding must be float32 [%d] or [1, %d]\n",
+                    cfg.speaker, dim, dim);
+            goto done;
+        }
+        for (int64_t i = 0; i < count; i++)
+            if (!isfinite(((const float *)embedding.data)[i])) {
+                fprintf(stderr, "autovoice: %s: contains NaN or infinite values\n", cfg.speaker);
+                goto done;
+            }
+        cfg.speaker_embedding = embedding.data;
     }
     if (av_convert(cv, &in, &cfg, &out) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s: %s\n", in_path, av_converter_last_error(cv));
@@ -186,6 +211,7 @@ int av_cli_convert(int argc, char **argv)
     rc = AV_CLI_OK;
 done:
     free(f0);
+    av_npy_free(&embedding);
     av_audio_free(&in);
     av_audio_free(&out);
     av_converter_free(cv);

@@ -34,7 +34,7 @@ static void print_usage(FILE *out)
             "                       [--repeat N] [--warmup N]\n"
             "                       run any ONNX model; writes every output as DIR/NAME.npy\n"
             "                       and prints the median latency\n"
-            "  convert IN -o OUT.wav|OUT.flac [--model DIR] [--speaker NAME]\n"
+            "  convert IN -o OUT.wav|OUT.flac [--model DIR] [--speaker NAME|FILE.npy]\n"
             "          [--pitch-shift SEMITONES] [--temperature T] [--seed N]\n"
             "          [--f0 FILE.csv | --f0-method yin|pyin] [--output-rate HZ] [--threads N]\n"
             "                       re-sing IN in another voice (model default: models/default)\n"

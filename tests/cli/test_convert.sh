@@ -50,6 +50,11 @@ check "missing model package" "[ $? -eq 1 ] && grep -q 'no-model/model.yaml' $tm
 check "missing input" "[ $? -eq 1 ] && grep -q 'none.wav' $tmp/e && [ ! -e $tmp/x.wav ]"
 "$bin" convert "$ex" -o "$tmp/x.wav" --model "$model" --pitch-shift 99 >"$tmp/o" 2>"$tmp/e"
 check "pitch shift out of range" "[ $? -eq 2 ]"
+$py -c "import numpy as np, sys; np.save(sys.argv[1], np.load(sys.argv[2])[1]); np.save(sys.argv[3], np.zeros((2, 256), np.float32))" "$tmp/tenor.npy" "$model/speakers.npy" "$tmp/bad_emb.npy"
+"$bin" convert "$ex" -o "$tmp/g.wav" --model "$model" --speaker "$tmp/tenor.npy" --seed 7 >/dev/null 2>&1
+check "speaker embedding file = named speaker" "cmp -s $tmp/a.wav $tmp/g.wav"
+"$bin" convert "$ex" -o "$tmp/x.wav" --model "$model" --speaker "$tmp/bad_emb.npy" >"$tmp/o" 2>"$tmp/e"
+check "embedding of the wrong size" "[ $? -eq 1 ] && grep -q 'must be float32 \[256\] or \[1, 256\]' $tmp/e && [ ! -e $tmp/x.wav ]"
 printf 'time,f0\n0.0,220\n' >"$tmp/f0.csv"
 "$bin" convert "$ex" -o "$tmp/f.wav" --model "$model" --f0 "$tmp/f0.csv" >/dev/null 2>&1
 check "supplied F0 contour" "[ -s $tmp/f.wav ]"
