@@ -4,6 +4,10 @@
 
 enum { AV_CLI_OK = 0, AV_CLI_FAILED = 1, AV_CLI_USAGE = 2 };
 
+/* Parse a whole string as a number in [lo, hi]; 0 (nothing stored) on failure. cmd_engine.c. */
+int av_cli_parse_int(const char *s, int lo, int hi, int *out);
+int av_cli_parse_double(const char *s, double lo, double hi, double *out);
+
 int av_cli_inspect(int argc, char **argv);
 int av_cli_run(int argc, char **argv);
 int av_cli_convert(int argc, char **argv);

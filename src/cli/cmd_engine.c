@@ -58,7 +58,18 @@ static int parse_shape(const char *s, int64_t *shape)
     return n;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
+int av_cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !(v >= lo && v <= hi))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int av_cli_parse_int(const char *s, int lo, int hi, int *out)
 {
     char *end;
     errno = 0;
@@ -96,7 +107,7 @@ int av_cli_inspect(int argc, char **argv)
             *eq = '\0';
             shapes[n_shapes++].name = spec;
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            if (!parse_int(argv[++i], 1, 1024, &threads)) {
+            if (!av_cli_parse_int(argv[++i], 1, 1024, &threads)) {
                 fprintf(stderr, "autovoice inspect: bad --threads '%s'\n", argv[i]);
                 return AV_CLI_USAGE;
             }
@@ -238,17 +249,17 @@ int av_cli_run(int argc, char **argv)
         } else if (!strcmp(argv[i], "--output-dir") && i + 1 < argc) {
             out_dir = argv[++i];
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            if (!parse_int(argv[++i], 1, 1024, &threads)) {
+            if (!av_cli_parse_int(argv[++i], 1, 1024, &threads)) {
                 fprintf(stderr, "autovoice run: bad --threads '%s'\n", argv[i]);
                 return AV_CLI_USAGE;
             }
         } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
-            if (!parse_int(argv[++i], 1, 1000000, &repeat)) {
+            if (!av_cli_parse_int(argv[++i], 1, 1000000, &repeat)) {
                 fprintf(stderr, "autovoice run: bad --repeat '%s'\n", argv[i]);
                 return AV_CLI_USAGE;
             }
         } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
-            if (!parse_int(argv[++i], 0, 1000000, &warmup)) {
+            if (!av_cli_parse_int(argv[++i], 0, 1000000, &warmup)) {
                 fprintf(stderr, "autovoice run: bad --warmup '%s'\n", argv[i]);
                 return AV_CLI_USAGE;
             }

@@ -11,17 +11,6 @@
 #include "autovoice/autovoice.h"
 #include "cli.h"
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi))
-        return 0;
-    *out = v;
-    return 1;
-}
-
 static int parse_method(const char *s, av_f0_method *m)
 {
     if (!strcmp(s, "yin"))
@@ -111,19 +100,19 @@ int av_cli_convert(int argc, char **argv)
             model = argv[++i];
         } else if (!strcmp(a, "--speaker") && next) {
             cfg.speaker = argv[++i];
-        } else if (!strcmp(a, "--pitch-shift") && next && parse_double(next, -48, 48, &v)) {
+        } else if (!strcmp(a, "--pitch-shift") && next && av_cli_parse_double(next, -48, 48, &v)) {
             cfg.pitch_shift = v;
             i++;
-        } else if (!strcmp(a, "--temperature") && next && parse_double(next, 0, 10, &v)) {
+        } else if (!strcmp(a, "--temperature") && next && av_cli_parse_double(next, 0, 10, &v)) {
             cfg.temperature = v;
             i++;
-        } else if (!strcmp(a, "--seed") && next && parse_double(next, 0, 9007199254740992.0, &v) && v == floor(v)) {
+        } else if (!strcmp(a, "--seed") && next && av_cli_parse_double(next, 0, 9007199254740992.0, &v) && v == floor(v)) {
             cfg.seed = (uint64_t)v;
             i++;
-        } else if (!strcmp(a, "--output-rate") && next && parse_double(next, 8000, 192000, &v) && v == floor(v)) {
+        } else if (!strcmp(a, "--output-rate") && next && av_cli_parse_double(next, 8000, 192000, &v) && v == floor(v)) {
             cfg.output_rate = (int)v;
             i++;
-        } else if (!strcmp(a, "--threads") && next && parse_double(next, 1, 1024, &v) && v == floor(v)) {
+        } else if (!strcmp(a, "--threads") && next && av_cli_parse_double(next, 1, 1024, &v) && v == floor(v)) {
             threads = (int)v;
             i++;
         } else if (!strcmp(a, "--f0-method") && next && parse_method(next, &cfg.f0_method)) {

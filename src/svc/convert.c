@@ -100,8 +100,9 @@ static av_status run_component(av_converter *cv, int c, int n_in, const char *co
     for (int i = 0; i < n_in; i++)
         if (av_session_set_input(s, names[i], dtypes[i], ndims[i], shapes[i], data[i]) != AV_STATUS_OK)
             return cv_fail(cv, AV_STATUS_FORMAT, "%s: %s", labels[c], av_session_last_error(s));
-    if (av_session_run(s) != AV_STATUS_OK)
-        return cv_fail(cv, AV_STATUS_INTERNAL, "%s: %s", labels[c], av_session_last_error(s));
+    av_status st = av_session_run(s);
+    if (st != AV_STATUS_OK)
+        return cv_fail(cv, st, "%s: %s", labels[c], av_session_last_error(s));
     if (av_session_get_output(s, out_name, out) != AV_STATUS_OK)
         return cv_fail(cv, AV_STATUS_FORMAT, "%s: %s", labels[c], av_session_last_error(s));
     return AV_STATUS_OK;
@@ -279,7 +280,7 @@ av_status av_convert(av_converter *cv, const av_audio *in, const av_convert_conf
     /* 5. flow, mel projection, vocoder */
     av_tensor latent, mel, wave;
     {
-        /* the mask is all ones: reuse the first row of... a dedicated buffer of t_dec ones */
+        /* every frame is valid: the mask is t_dec ones */
         float *mask = av__mallocarray((size_t)t_dec, sizeof *mask);
         if (!mask) {
             st = cv_fail(cv, AV_STATUS_OUT_OF_MEMORY, "out of memory");
