@@ -200,6 +200,7 @@ av_status av__package_load(const char *dir, av__package *pkg, char *err, size_t 
         goto done;
     }
     if ((st = get_int(&y, "content_encoder.sample_rate", 8000, 192000, &pkg->content_rate)) ||
+        (st = get_int(&y, "content_encoder.mel.hop_length", 1, 65536, &pkg->content_hop)) ||
         (st = get_int(&y, "decoder.sample_rate", 8000, 192000, &pkg->decoder_rate)) ||
         (st = get_int(&y, "decoder.hop_length", 1, 65536, &pkg->hop_length)) ||
         (st = get_number(&y, "pitch.f0_min", 1, 20000, &pkg->f0_min)) ||

@@ -13,6 +13,7 @@ typedef struct av__package {
     char preset[32];
     /* content encoder front end */
     int content_rate;
+    int content_hop; /* input samples per content frame (frames centred on multiples of it) */
     /* decoder / vocoder */
     int decoder_rate;
     int hop_length;
