@@ -22,7 +22,8 @@ typedef enum av_status {
     AV_STATUS_UNSUPPORTED = -5,      /* valid request this build or backend cannot do */
     AV_STATUS_NOT_FOUND = -6,        /* a named thing (tensor, speaker, device) does not exist */
     AV_STATUS_DEVICE = -7,           /* a GPU/driver error; the message carries the driver's text */
-    AV_STATUS_INTERNAL = -8          /* a broken invariant inside the library: a bug, please report */
+    AV_STATUS_INTERNAL = -8,         /* a broken invariant inside the library: a bug, please report */
+    AV_STATUS_CANCELLED = -9         /* the caller's progress callback asked to stop */
 } av_status;
 
 /* A static, human-readable name for a status ("ok", "invalid argument", ...). Never NULL. */

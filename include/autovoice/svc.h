@@ -4,13 +4,22 @@
  * content_encoder; F0 (tracked, or supplied) -> pitch shift by 2^(s/12), clamped to the model's
  * range, unvoiced stays 0 -> pitch_encoder; both linearly interpolated to decoder frames;
  * conditioning = [content, pitch, speaker]; flow_decoder on noise x temperature from the
- * counter-based generator (frame t, channel c draws index t * latent + c: a frame's noise does not
- * depend on anything but the seed and its absolute position); mel_projection; vocoder; output
- * rate. The whole signal is converted at once in this version (no chunking yet: memory grows
- * with the input).
+ * counter-based generator (frame t, channel c draws index t * latent + c: a frame's noise depends
+ * on nothing but the seed and its absolute position); mel_projection; vocoder (Griffin-Lim when
+ * the package has none); output rate.
+ *
+ * Long signals are converted in chunks of about `chunk_seconds` of decoder frames, so memory does
+ * not grow with the length beyond a few floats per input sample. Each chunk runs the flow, mel
+ * projection and vocoder over its frames plus their measured receptive fields (docs/CONVERSION.md),
+ * so those stages give the same samples as a whole-signal run; the content encoder sees the chunk
+ * plus `context_seconds` on each side, and its instance normalisation over that window is the one
+ * difference from a whole-signal run. Neighbouring chunks overlap by `crossfade_seconds` and are
+ * blended with a raised-cosine crossfade. F0 tracking and peak normalisation always see the whole
+ * signal.
  *
  * A converter holds the loaded package and one engine session per component: one thread at a
- * time. */
+ * time. Output is deterministic: the same input, package, configuration and thread count give
+ * bit-identical samples. */
 #ifndef AUTOVOICE_SVC_H
 #define AUTOVOICE_SVC_H
 
@@ -48,14 +57,54 @@ typedef struct av_convert_config {
     av_f0_method f0_method;         /* tracker when no contour is supplied; default pYIN */
     const av_f0_frame *f0;          /* optional supplied contour (times in s, any spacing) */
     int64_t n_f0;
+    double chunk_seconds;           /* decoder-side chunk length; 0: the whole signal at once */
+    double context_seconds;         /* content-encoder context on each side of a chunk */
+    double crossfade_seconds;       /* overlap of neighbouring chunks */
+    /* Called with the fraction done (0..1) after each stage and chunk; a non-zero return stops
+     * the conversion with AV_STATUS_CANCELLED. Optional. */
+    int (*progress)(void *user, double fraction);
+    void *progress_user;
 } av_convert_config;
 av_convert_config av_convert_config_default(void);
+
+/* Defaults of av_convert_config_default(): 10 s chunks (the `opt` profile of the builder), 1 s of
+ * content context, 0.2 s crossfades. Chunks are at most AV_CONVERT_MAX_CHUNK_SECONDS long. */
+#define AV_CONVERT_DEFAULT_CHUNK_SECONDS 10.0
+#define AV_CONVERT_DEFAULT_CONTEXT_SECONDS 1.0
+#define AV_CONVERT_DEFAULT_CROSSFADE_SECONDS 0.2
+#define AV_CONVERT_MAX_CHUNK_SECONDS 30.0
 
 /* Converts `in` into a new signal *out (release with av_audio_free). On failure *out is empty
  * and av_converter_last_error says why. */
 av_status av_convert(av_converter *converter, const av_audio *in, const av_convert_config *cfg,
                      av_audio *out);
 const char *av_converter_last_error(const av_converter *converter);
+
+/* Reads `in_path` (any format av_audio_read takes), converts it and writes `out_path` in
+ * `format` through av_audio_write (temporary file, then rename). Refuses to write over the input
+ * (same path or same file) and, unless `overwrite` is non-zero, over an existing file. The
+ * message of av_converter_last_error names the file at fault. */
+av_status av_convert_file(av_converter *converter, const char *in_path, const char *out_path,
+                          av_audio_format format, int overwrite, const av_convert_config *cfg);
+
+/* Where the time of the last successful av_convert / av_convert_file went, in seconds of wall
+ * time. */
+typedef struct av_convert_stats {
+    double input_seconds;         /* length of the input signal */
+    double total;                 /* whole conversion (reading and writing files excluded) */
+    double resample_in;           /* input to the content encoder's rate, peak normalisation */
+    double f0;                    /* F0 tracking (0 with a supplied contour) */
+    double content, pitch, flow, mel, vocoder; /* the components, summed over chunks */
+    double assemble;              /* conditioning, noise, crossfades */
+    double resample_out;          /* decoder rate to the output rate */
+    int chunks;
+    int flow_context_frames;      /* measured receptive fields used for the chunk margins */
+    int mel_context_frames;
+    int vocoder_context_frames;
+    int griffin_lim;              /* 1 when the package has no vocoder */
+    int64_t clipped;              /* samples clipped when writing (av_convert_file only) */
+} av_convert_stats;
+av_status av_converter_last_stats(const av_converter *converter, av_convert_stats *stats);
 
 #ifdef __cplusplus
 }

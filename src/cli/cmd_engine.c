@@ -90,6 +90,34 @@ static void human_bytes(size_t b, char *out, size_t n)
         snprintf(out, n, "%zu B", b);
 }
 
+static const char inspect_help[] =
+    "usage: autovoice inspect MODEL.onnx [--shape NAME=DxDx... ...] [--threads N]\n"
+    "\n"
+    "Describes an ONNX model as autovoice's engine loads it: inputs and outputs with their\n"
+    "symbolic shapes, operators used, parameter count, what the load passes folded. With a\n"
+    "--shape for each dynamic input, also plans a session: arena bytes (and the naive sum),\n"
+    "in-place nodes and GFLOP of one run.\n"
+    "\n"
+    "examples:\n"
+    "  autovoice inspect models/default/vocoder.onnx\n"
+    "  autovoice inspect models/default/vocoder.onnx --shape mel_input=1x80x87\n"
+    "\n"
+    "exit status: 0 done; 1 the model could not be loaded or planned; 2 a usage error.\n";
+
+static const char run_help[] =
+    "usage: autovoice run MODEL.onnx --input NAME=FILE.npy ... [--output-dir DIR] [--threads N]\n"
+    "                     [--repeat N] [--warmup N]\n"
+    "\n"
+    "Runs any ONNX model on the CPU with inputs from .npy files, writes every output as\n"
+    "DIR/NAME.npy (default: the current directory) and prints the median latency over\n"
+    "--repeat runs after --warmup runs.\n"
+    "\n"
+    "examples:\n"
+    "  autovoice run vocoder.onnx --input mel_input=mel.npy --output-dir out/\n"
+    "  autovoice run vocoder.onnx --input mel_input=mel.npy --threads 2 --repeat 20\n"
+    "\n"
+    "exit status: 0 done; 1 a file, the model or a run failed; 2 a usage error.\n";
+
 int av_cli_inspect(int argc, char **argv)
 {
     const char *path = NULL;
@@ -97,7 +125,10 @@ int av_cli_inspect(int argc, char **argv)
     struct { const char *name; int ndim; int64_t shape[AV_MAX_DIMS]; } shapes[64];
     int n_shapes = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(inspect_help, stdout);
+            return AV_CLI_OK;
+        } else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
             char *spec = argv[++i], *eq = strchr(spec, '=');
             if (!eq || n_shapes == 64 ||
                 (shapes[n_shapes].ndim = parse_shape(eq + 1, shapes[n_shapes].shape)) < 0) {
@@ -237,7 +268,10 @@ int av_cli_run(int argc, char **argv)
     const char *in_names[64], *in_files[64];
     int n_inputs = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--input") && i + 1 < argc) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(run_help, stdout);
+            return AV_CLI_OK;
+        } else if (!strcmp(argv[i], "--input") && i + 1 < argc) {
             char *spec = argv[++i], *eq = strchr(spec, '=');
             if (!eq || eq == spec || !eq[1] || n_inputs == 64) {
                 fprintf(stderr, "autovoice run: bad --input '%s' (want NAME=FILE.npy)\n", spec);

@@ -34,13 +34,17 @@ static void print_usage(FILE *out)
             "                       [--repeat N] [--warmup N]\n"
             "                       run any ONNX model; writes every output as DIR/NAME.npy\n"
             "                       and prints the median latency\n"
-            "  convert IN -o OUT.wav|OUT.flac [--model DIR] [--speaker NAME|FILE.npy]\n"
-            "          [--pitch-shift SEMITONES] [--temperature T] [--seed N]\n"
-            "          [--f0 FILE.csv | --f0-method yin|pyin] [--output-rate HZ] [--threads N]\n"
-            "                       re-sing IN in another voice (model default: models/default)\n"
+            "  convert IN [IN ...] -o OUT [--model DIR] [--speaker NAME|FILE.npy]\n"
+            "          [--pitch-shift SEMITONES] [--f0 FILE.csv | --f0-method yin|pyin]\n"
+            "          [--temperature T] [--seed N] [--output-rate HZ] [--format wav|flac]\n"
+            "          [--bits 16|24|float] [--chunk SECONDS] [--threads N] [--force] [--quiet]\n"
+            "                       re-sing IN in another voice (model default: models/default);\n"
+            "                       OUT is a .wav/.flac file, or a directory for several inputs\n"
             "  f0 IN [-o OUT.csv] [--method yin|pyin]\n"
             "                       time, F0, voiced, confidence every 10 ms\n"
             "  help                 this text\n"
+            "\n"
+            "'autovoice COMMAND --help' describes a command, with examples.\n"
             "\n"
             "options:\n"
             "  -h, --help           this text\n"
@@ -51,6 +55,15 @@ static void print_usage(FILE *out)
 
 static int cmd_info(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: autovoice info FILE\n\n"
+               "Describes an audio file without decoding it: container and encoding, sample rate,\n"
+               "channels, samples and seconds. Refuses what 'convert' would refuse (rate outside\n"
+               "8-192 kHz, empty, not audio).\n\n"
+               "example:\n  autovoice info examples/example-sung.wav\n\n"
+               "exit status: 0 done; 1 the file is missing or not usable audio; 2 a usage error.\n");
+        return EXIT_OK;
+    }
     if (argc != 2) {
         fprintf(stderr, "autovoice info: expected exactly one FILE\n");
         return EXIT_USAGE;
@@ -83,6 +96,16 @@ static int cmd_demo(int argc, char **argv)
     const char *output = "build/demo-converted.wav";
     int default_input = 1;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: autovoice demo [--input FILE] [--model DIR] [--output FILE]\n\n"
+                   "The main job on the bundled example: reads examples/example-sung.wav, tracks its\n"
+                   "F0 and converts it with the model package (default models/default) to\n"
+                   "build/demo-converted.wav. Run it from the repository root.\n\n"
+                   "examples:\n  autovoice demo\n"
+                   "  autovoice demo --input take1.wav --output /tmp/take1-converted.wav\n\n"
+                   "exit status: 0 done; 1 a file or the model failed; 2 a usage error.\n");
+            return EXIT_OK;
+        }
         if ((!strcmp(argv[i], "--input") || !strcmp(argv[i], "--model") ||
              !strcmp(argv[i], "--output")) && i + 1 < argc) {
             if (!strcmp(argv[i], "--input")) {
@@ -138,10 +161,10 @@ static int cmd_demo(int argc, char **argv)
     snprintf(path, sizeof path, "%s/model.yaml", model);
     int rc = EXIT_OK;
     if (!is_file(path)) {
-        printf("  [missing] model package: %s has no model.yaml - the trained default model is "
-               "not there yet\n", model);
-        printf("autovoice demo: stopped before conversion; nothing was written. With any model "
-               "package: autovoice convert IN -o OUT.wav --model DIR\n");
+        printf("  [missing] model package: %s has no model.yaml\n", model);
+        printf("autovoice demo: stopped before conversion; nothing was written. 'make demo' uses an "
+               "untrained fixture model when models/default is missing; with any model package: "
+               "autovoice demo --model DIR\n");
         av_audio_free(&in);
         return EXIT_OK;
     }
@@ -165,9 +188,15 @@ static int cmd_demo(int argc, char **argv)
         rc = EXIT_FAILED;
         goto done;
     }
-    printf("  [done]    converted to speaker '%s': %s (%.2f s at %d Hz)\n",
-           av_converter_speaker_name(cv, 0), output, (double)out.frames / out.sample_rate,
+    av_convert_stats stats;
+    if (av_converter_last_stats(cv, &stats) == AV_STATUS_OK)
+        printf("  [done]    converted to speaker '%s' in %.2f s (real-time factor %.3f; content %.2f s, "
+               "F0 %.2f s, flow %.2f s, vocoder %.2f s)\n", av_converter_speaker_name(cv, 0),
+               stats.total, stats.total / stats.input_seconds, stats.content, stats.f0, stats.flow,
+               stats.vocoder);
+    printf("  [done]    wrote %s (%.2f s at %d Hz)\n", output, (double)out.frames / out.sample_rate,
            out.sample_rate);
+    printf("autovoice demo: listen to %s\n", output);
 done:
     av_audio_free(&in);
     av_audio_free(&out);

@@ -16,6 +16,7 @@ const char *av_status_string(av_status status)
     case AV_STATUS_NOT_FOUND: return "not found";
     case AV_STATUS_DEVICE: return "device error";
     case AV_STATUS_INTERNAL: return "internal error";
+    case AV_STATUS_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

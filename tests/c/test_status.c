@@ -19,7 +19,8 @@ int main(void)
 {
     const av_status all[] = {AV_STATUS_OK, AV_STATUS_INVALID_ARGUMENT, AV_STATUS_IO,
                              AV_STATUS_FORMAT, AV_STATUS_OUT_OF_MEMORY, AV_STATUS_UNSUPPORTED,
-                             AV_STATUS_NOT_FOUND, AV_STATUS_DEVICE, AV_STATUS_INTERNAL};
+                             AV_STATUS_NOT_FOUND, AV_STATUS_DEVICE, AV_STATUS_INTERNAL,
+                             AV_STATUS_CANCELLED};
     CHECK_STR(av_status_string(AV_STATUS_OK), "ok");
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         CHECK(av_status_string(all[i]) != NULL);

@@ -31,6 +31,10 @@ expect() {
 expect "help"              0 '^usage: autovoice <command>' ''   -- --help
 expect "help -h"           0 '^usage: autovoice'           ''   -- -h
 expect "no arguments"      2 ''                            '^usage: autovoice' --
+for c in info demo inspect run convert f0; do
+  expect "$c --help"        0 "^usage: autovoice $c" '' -- $c --help
+  "$bin" $c --help | grep -q '^examples*:' || { echo "FAIL $c --help has no example"; fails=$((fails + 1)); }
+done
 expect "version"           0 '^autovoice [0-9]+\.[0-9]+\.[0-9]+$' '' -- --version
 expect "version build info" 0 '^backends: cpu'             ''   -- -V
 expect "unknown command"   2 ''  "unknown command 'frobnicate'"  -- frobnicate

@@ -6,13 +6,13 @@ set -u
 bin=$1 root=$2 model=$3 tmp=$4
 py=/usr/bin/python3
 mkdir -p "$tmp"
-rm -f "$tmp"/*.wav "$tmp"/*.csv "$tmp"/*.flac
+rm -rf "$tmp"/*.wav "$tmp"/*.csv "$tmp"/*.flac "$tmp"/batch
 fails=0
 ex=$root/examples/example-sung.wav
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
 
 "$bin" convert "$ex" -o "$tmp/a.wav" --model "$model" --speaker tenor --seed 7 >"$tmp/out.txt" 2>&1
-check "convert succeeds" "[ $? -eq 0 ] && grep -q 'at 44100 Hz' $tmp/out.txt"
+check "convert succeeds with a one-line summary" "[ $? -eq 0 ] && [ \$(wc -l <$tmp/out.txt) -eq 1 ] && grep -q \"$ex -> $tmp/a.wav: 7.03 s of audio in .* s (real-time factor .*), speaker tenor, pitch shift +0\" $tmp/out.txt"
 "$bin" convert "$ex" -o "$tmp/b.wav" --model "$model" --speaker tenor --seed 7 >/dev/null 2>&1
 "$bin" convert "$ex" -o "$tmp/c.wav" --model "$model" --speaker tenor --seed 8 >/dev/null 2>&1
 "$bin" convert "$ex" -o "$tmp/d.wav" --model "$model" --speaker bass --seed 7 --pitch-shift -3 --output-rate 22050 >/dev/null 2>&1
@@ -42,6 +42,35 @@ PY
 check "unknown speaker lists the speakers" "[ $? -eq 1 ] && grep -q \"unknown speaker 'nobody' (this model has: alto, tenor, soprano, bass)\" $tmp/e && [ ! -e $tmp/x.wav ]"
 "$bin" convert "$ex" -o "$ex" --model "$model" >"$tmp/o" 2>"$tmp/e"
 check "refuses to overwrite the input" "[ $? -eq 2 ] && grep -q 'would overwrite the input' $tmp/e && cmp -s $ex $root/examples/example-sung.wav"
+cp "$tmp/c.wav" "$tmp/c.keep"
+"$bin" convert "$ex" -o "$tmp/c.wav" --model "$model" --seed 7 >"$tmp/o" 2>"$tmp/e"
+check "refuses to replace an output without --force" "[ $? -eq 2 ] && grep -q 'c.wav: exists; use --force' $tmp/e && cmp -s $tmp/c.wav $tmp/c.keep"
+"$bin" convert "$ex" -o "$tmp/c.wav" --model "$model" --speaker tenor --seed 7 --force --quiet >"$tmp/o" 2>"$tmp/e"
+check "--force replaces it; --quiet prints nothing" "[ $? -eq 0 ] && cmp -s $tmp/c.wav $tmp/a.wav && [ ! -s $tmp/o ] && [ ! -s $tmp/e ]"
+"$bin" convert "$ex" -o "$tmp/whole.wav" --model "$model" --speaker tenor --seed 7 --chunk 0 >/dev/null 2>&1
+check "a 7 s input is one chunk: --chunk 0 gives the same samples" "cmp -s $tmp/whole.wav $tmp/a.wav"
+"$bin" convert "$ex" -o "$tmp/x.wav" --model "$model" --chunk 0.5 >"$tmp/o" 2>"$tmp/e"
+check "chunk length out of range" "[ $? -eq 2 ] && grep -q \"option '--chunk'\" $tmp/e"
+"$bin" convert --help >"$tmp/o" 2>"$tmp/e"
+check "--help prints usage, options and examples" "[ $? -eq 0 ] && grep -q '^usage: autovoice convert IN' $tmp/o && grep -q '^examples:' $tmp/o && grep -q '^exit status:' $tmp/o"
+
+# several inputs into a directory, the model loaded once; names from the inputs
+mkdir -p "$tmp/batch"
+cp "$ex" "$tmp/one.wav"
+sox "$ex" "$tmp/two.flac" 2>/dev/null || cp "$ex" "$tmp/two.wav"
+two=$(ls "$tmp"/two.* | head -1)
+"$bin" convert "$tmp/one.wav" "$two" -o "$tmp/batch" --model "$model" --format flac --bits 16 >"$tmp/o" 2>"$tmp/e"
+check "several inputs -> a directory" "[ $? -eq 0 ] && [ -s $tmp/batch/one.flac ] && [ -s $tmp/batch/two.flac ] && [ \$(wc -l <$tmp/o) -eq 2 ]"
+"$bin" convert "$tmp/one.wav" "$two" -o "$tmp/none-such-dir" --model "$model" >"$tmp/o" 2>"$tmp/e"
+check "several inputs need an existing directory" "[ $? -eq 2 ] && grep -q 'must be an existing directory' $tmp/e"
+"$bin" convert "$tmp/one.wav" "$tmp/none.wav" -o "$tmp/batch" --model "$model" --force >"$tmp/o" 2>"$tmp/e"
+check "one bad input: exit 1, the others still converted" "[ $? -eq 1 ] && grep -q 'none.wav' $tmp/e && [ -s $tmp/batch/one.wav ] && [ ! -e $tmp/batch/none.wav ]"
+"$bin" convert "$tmp/one.wav" "$tmp/batch/one.wav" -o "$tmp/batch" --model "$model" --force >"$tmp/o" 2>"$tmp/e"
+check "an output that is also an input is refused" "[ $? -eq 2 ] && grep -q 'would overwrite the input' $tmp/e"
+"$bin" convert "$ex" -o "$tmp/x.wav" --model "$model" --format flac >"$tmp/o" 2>"$tmp/e"
+check "--format must agree with the file's extension" "[ $? -eq 2 ] && grep -q 'does not match' $tmp/e"
+"$bin" convert "$ex" -o "$tmp/x.flac" --model "$model" --bits float >"$tmp/o" 2>"$tmp/e"
+check "float samples need WAV" "[ $? -eq 2 ] && grep -q 'needs WAV' $tmp/e"
 "$bin" convert "$ex" -o "$tmp/x.mp3" --model "$model" >"$tmp/o" 2>"$tmp/e"
 check "unsupported output format" "[ $? -eq 2 ] && grep -q \"cannot write '.mp3'\" $tmp/e"
 "$bin" convert "$ex" -o "$tmp/x.wav" --model "$tmp/no-model" >"$tmp/o" 2>"$tmp/e"
