@@ -111,9 +111,11 @@ static const char convert_help[] =
     "  --bits 16|24|float     sample format (default: 16 for WAV, 24 for FLAC; float: WAV only)\n"
     "  --chunk SECONDS        chunk length for long inputs, 1..30, or 0 for the whole input at\n"
     "                         once (default 10; memory grows with the chunk, not the input)\n"
+    "  --context SECONDS      content-encoder context on each side of a chunk, 0..10 (default 1)\n"
     "  --threads N            CPU threads (default: all)\n"
     "  --force                replace existing output files\n"
     "  --quiet                no progress bar and no summary (errors are still printed)\n"
+    "  --stats                after the summary, where the time went, stage by stage\n"
     "  -h, --help             this text\n"
     "\n"
     "examples:\n"
@@ -218,12 +220,29 @@ static int load_embedding(const char *path, int dim, av_tensor *t)
     return 1;
 }
 
+/* --stats: seconds and real-time factor of each stage; `wall` includes reading and writing. */
+static void print_stats(const av_convert_stats *s, double wall)
+{
+    const struct { const char *name; double t; } rows[] = {
+        {"read + write files", wall - s->total}, {"resample in, normalise", s->resample_in},
+        {"F0", s->f0}, {"content encoder", s->content}, {"pitch encoder", s->pitch},
+        {"flow decoder", s->flow}, {"mel projection", s->mel},
+        {s->griffin_lim ? "Griffin-Lim" : "vocoder", s->vocoder},
+        {"conditioning, crossfades", s->assemble}, {"resample out", s->resample_out}};
+    printf("  %-26s %9s %9s\n", "stage", "seconds", "RTF");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        printf("  %-26s %9.3f %9.4f\n", rows[i].name, rows[i].t, rows[i].t / s->input_seconds);
+    printf("  %-26s %9.3f %9.4f\n", "total", wall, wall / s->input_seconds);
+    printf("  chunks %d; receptive fields (decoder frames): flow %d, mel %d, vocoder %d\n", s->chunks,
+           s->flow_context_frames, s->mel_context_frames, s->vocoder_context_frames);
+}
+
 int av_cli_convert(int argc, char **argv)
 {
     const char *out_path = NULL, *model = "models/default", *f0_path = NULL, *format_name = NULL;
     const char *bits = NULL;
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    int n_inputs = 0, force = 0, quiet = 0, threads = 0, rc = AV_CLI_USAGE;
+    int n_inputs = 0, force = 0, quiet = 0, show_stats = 0, threads = 0, rc = AV_CLI_USAGE;
     av_convert_config cfg = av_convert_config_default();
     double v;
     if (!inputs) {
@@ -260,6 +279,9 @@ int av_cli_convert(int argc, char **argv)
                    (v == 0 || v >= 1)) {
             cfg.chunk_seconds = v;
             i++;
+        } else if (!strcmp(a, "--context") && next && av_cli_parse_double(next, 0, 10, &v)) {
+            cfg.context_seconds = v;
+            i++;
         } else if (!strcmp(a, "--f0-method") && next && parse_method(next, &cfg.f0_method)) {
             i++;
         } else if (!strcmp(a, "--f0") && next) {
@@ -273,6 +295,8 @@ int av_cli_convert(int argc, char **argv)
             force = 1;
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
+        } else if (!strcmp(a, "--stats")) {
+            show_stats = 1;
         } else if (a[0] != '-' || !strcmp(a, "-")) {
             inputs[n_inputs++] = a;
         } else {
@@ -413,6 +437,8 @@ int av_cli_convert(int argc, char **argv)
                    "shift %+g%s\n", in_path, dest, stats.input_seconds, wall,
                    wall / stats.input_seconds, cfg.speaker ? cfg.speaker : av_converter_speaker_name(cv, 0),
                    cfg.pitch_shift, stats.clipped ? ", some samples clipped" : "");
+            if (show_stats)
+                print_stats(&stats, wall);
             fflush(stdout);
         }
     }
