@@ -12,6 +12,7 @@ packages=(
   libsoxr-dev          # resampling
   libyaml-dev          # model.yaml of model packages
   libopenblas-dev      # SGEMM behind the CPU backend's convolutions and matrix products
+  libfftw3-dev         # FFT (single precision) of the STFT and Griffin-Lim
   # the official ONNX operator (node) tests, run by the conformance runner
   libonnx-testdata
   # reference tools: PyTorch model, ONNX export, fixtures, tool tests

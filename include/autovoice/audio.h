@@ -48,6 +48,15 @@ typedef struct av_audio {
  * AV_AUDIO_MAX_SAMPLE_RATE]. Thread-safe for different `out`. */
 av_status av_audio_read(const char *path, av_audio *out, char *err, size_t err_size);
 
+/* av_audio_read for a whole audio file held in memory: `size` bytes at `data` (read only, not
+ * kept after the call) are decoded through libsndfile's virtual I/O, with the same formats,
+ * down-mix, checks and messages, the file name in them replaced by `name` (NULL reads
+ * "(memory)"). `data` may be NULL only when size is 0 (refused as not audio). Any bytes are safe
+ * to pass: memory use follows the audio actually decoded, not the length a header claims.
+ * Thread-safe for different `out`. */
+av_status av_audio_read_memory(const void *data, size_t size, const char *name, av_audio *out,
+                               char *err, size_t err_size);
+
 /* Releases audio->samples and empties *audio. NULL and empty signals are fine. */
 void av_audio_free(av_audio *audio);
 

@@ -12,6 +12,7 @@
 #include "autovoice/svc.h"
 #include "core/internal.h"
 #include "ops/op.h"
+#include "dsp/griffin_lim.h"
 #include "svc/package.h"
 
 /* Receptive-field probes: a component whose output still changes this far from a perturbed
@@ -19,6 +20,9 @@
 #define PROBE_MAX_FRAMES 1024
 /* Frames added to each measured receptive field. */
 #define CONTEXT_SAFETY_FRAMES 2
+/* Griffin-Lim context on each side of a chunk, decoder frames: its STFT frames overlap by
+ * n_fft / hop = 4 frames, and the phase it finds settles within a few frames of a window edge. */
+#define GRIFFIN_LIM_CONTEXT_FRAMES 16
 #define PI 3.14159265358979323846
 
 static const char *const component_labels[AV__COMP_COUNT] = {
@@ -31,6 +35,7 @@ struct av_converter {
     int context[AV__COMP_COUNT];
     av_convert_stats stats;
     int have_stats;
+    int threads;
     char err[1024];
 };
 
@@ -78,12 +83,7 @@ av_status av_converter_create(const char *model_dir, int threads, av_converter *
         av__free(cv);
         return st;
     }
-    if (!cv->pkg.models[AV__COMP_VOCODER]) {
-        av_converter_free(cv);
-        return av__fail(err, err_size, AV_STATUS_UNSUPPORTED,
-                        "%s: the package has no vocoder, and Griffin-Lim is not implemented yet",
-                        model_dir);
-    }
+    cv->threads = threads;
     av_session_config cfg = av_session_config_default();
     cfg.threads = threads;
     for (int c = 0; c < AV__COMP_COUNT; c++) {
@@ -308,8 +308,8 @@ typedef struct job {
     /* chunk geometry, decoder frames */
     int64_t n_chunks, crossfade, ctx_flow, ctx_voc, ctx_content;
     /* per-chunk work buffers, grown as needed */
-    float *cond, *noise, *mask, *voc_in;
-    size_t cond_cap, noise_cap, mask_cap, voc_in_cap;
+    float *cond, *noise, *mask, *voc_in, *gl_out;
+    size_t cond_cap, noise_cap, mask_cap, voc_in_cap, gl_out_cap;
     double progress_done;
 } job;
 
@@ -521,17 +521,33 @@ static av_status convert_chunk(av_converter *cv, job *jb, int64_t k)
     const float *mel_data = mel.data;
     for (int64_t c = 0; c < M; c++)
         memcpy(jb->voc_in + c * V, mel_data + c * F + (sp.voc0 - sp.flow0), (size_t)V * sizeof(float));
-    in = (comp_inputs){.n = 1, .names = {"mel_input"}, .dtypes = {AV_DTYPE_FLOAT32}, .ndims = {3},
-                       .shapes = {{1, M, V}}, .data = {jb->voc_in}};
-    if ((st = run_component(cv, AV__COMP_VOCODER, &in, "audio_output", &wave, &stats->vocoder)))
-        return st;
-    int64_t wave_n = wave.shape[wave.ndim - 1];
-    if (wave_n < V * hop)
-        return cv_fail(cv, AV_STATUS_FORMAT, "vocoder: gave %lld samples for %lld frames, expected %lld",
-                       (long long)wave_n, (long long)V, (long long)(V * hop));
+    const float *y;
+    if (cv->sessions[AV__COMP_VOCODER]) {
+        in = (comp_inputs){.n = 1, .names = {"mel_input"}, .dtypes = {AV_DTYPE_FLOAT32}, .ndims = {3},
+                           .shapes = {{1, M, V}}, .data = {jb->voc_in}};
+        if ((st = run_component(cv, AV__COMP_VOCODER, &in, "audio_output", &wave, &stats->vocoder)))
+            return st;
+        int64_t wave_n = wave.shape[wave.ndim - 1];
+        if (wave_n < V * hop)
+            return cv_fail(cv, AV_STATUS_FORMAT, "vocoder: gave %lld samples for %lld frames, expected %lld",
+                           (long long)wave_n, (long long)V, (long long)(V * hop));
+        y = wave.data;
+    } else {
+        /* no vocoder in the package: Griffin-Lim on the decoder mel */
+        char msg[512];
+        av__griffin_lim_config gl = av__griffin_lim_config_default();
+        gl.seed = jb->cfg->seed;
+        gl.threads = cv->threads;
+        t0 = now_seconds();
+        if (!grow(&jb->gl_out, &jb->gl_out_cap, (size_t)(V * hop)))
+            return cv_fail(cv, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+        if ((st = av__griffin_lim(&pkg->decoder_mel, jb->voc_in, V, &gl, jb->gl_out, msg, sizeof msg)))
+            return cv_fail(cv, st, "Griffin-Lim: %s", msg);
+        stats->vocoder += now_seconds() - t0;
+        y = jb->gl_out;
+    }
 
     t0 = now_seconds();
-    const float *y = wave.data;
     for (int64_t s = sp.out0 * hop; s < sp.out1 * hop; s++)
         jb->wave[s] += chunk_weight(jb, &sp, k, s, hop) * y[s - sp.voc0 * hop];
     stats->assemble += now_seconds() - t0;
@@ -554,6 +570,8 @@ static av_status plan_chunks(av_converter *cv, job *jb)
     static const int decoder_side[] = {AV__COMP_FLOW, AV__COMP_MEL, AV__COMP_VOCODER};
     for (size_t i = 0; i < sizeof decoder_side / sizeof decoder_side[0]; i++) {
         int c = decoder_side[i];
+        if (!cv->sessions[c]) /* no vocoder: Griffin-Lim's fixed context */
+            cv->context[c] = GRIFFIN_LIM_CONTEXT_FRAMES;
         if (cv->context[c] < 0) {
             av_status st = measure_context(cv, c, &cv->context[c]);
             if (st != AV_STATUS_OK)
@@ -589,6 +607,7 @@ static void job_free(job *jb)
     av__free(jb->noise);
     av__free(jb->mask);
     av__free(jb->voc_in);
+    av__free(jb->gl_out);
 }
 
 av_status av_convert(av_converter *cv, const av_audio *in, const av_convert_config *cfg_in,
@@ -647,6 +666,7 @@ av_status av_convert(av_converter *cv, const av_audio *in, const av_convert_conf
     if ((st = plan_chunks(cv, &jb)))
         goto done;
     cv->stats.chunks = (int)jb.n_chunks;
+    cv->stats.griffin_lim = cv->sessions[AV__COMP_VOCODER] == NULL;
     cv->stats.flow_context_frames = cv->context[AV__COMP_FLOW];
     cv->stats.mel_context_frames = cv->context[AV__COMP_MEL];
     cv->stats.vocoder_context_frames = cv->context[AV__COMP_VOCODER];

@@ -3,9 +3,13 @@
  * the edge sample rates, every refusal of the reader and the writer (each message must name the
  * file; a failed write must leave no temporary file and an existing PATH untouched), clipping, and
  * libsoxr resampling measured against ideal sines (SNR, frequency, amplitude) plus exact output
- * lengths. Everything lives in AV_TEST_TMPDIR/test_audio. */
-#define _POSIX_C_SOURCE 200809L /* mkdir, truncate, setrlimit */
+ * lengths; av_audio_read_memory against av_audio_read, and a replay of the fuzz corpus
+ * tests/fuzz/corpus/audio (ok_* must read, the same from memory and from the file; bad_* must be
+ * refused with a message naming the input; others must not crash). Everything lives in
+ * AV_TEST_TMPDIR/test_audio. */
+#define _POSIX_C_SOURCE 200809L /* mkdir, truncate, setrlimit, opendir */
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -21,7 +25,9 @@
 #include "autovoice/audio.h"
 #include "check.h"
 
+typedef DIR dir_handle; /* DIR is taken below by the test directory's path */
 #define DIR AV_TEST_TMPDIR "/test_audio"
+#define CORPUS_DIR AV_FIXTURES_DIR "/../fuzz/corpus/audio"
 #define PI 3.14159265358979323846
 
 /* ---- helpers --------------------------------------------------------------------------------- */
@@ -720,6 +726,94 @@ static void test_resample_lengths(void)
     free(x);
 }
 
+/* ---- reading from memory ---------------------------------------------------------------------- */
+
+/* Reads `path` both ways; both must agree (status, length, rate, bits). Returns the status. */
+static av_status read_both(const char *path, const char *name, char *err, size_t err_size)
+{
+    static unsigned char bytes[1 << 20];
+    char file_err[512] = "";
+    long n = read_bytes(path, bytes, (long)sizeof bytes);
+    CHECK(n >= 0);
+    if (n < 0)
+        return AV_STATUS_IO;
+    av_audio a, b;
+    av_status sm = av_audio_read_memory(bytes, (size_t)n, name, &a, err, err_size);
+    av_status sf = av_audio_read(path, &b, file_err, sizeof file_err);
+    CHECK_INT(sm, sf);
+    if (sm == AV_STATUS_OK && sf == AV_STATUS_OK) {
+        CHECK_INT(a.frames, b.frames);
+        CHECK_INT(a.sample_rate, b.sample_rate);
+        if (a.frames == b.frames)
+            CHECK(memcmp(a.samples, b.samples, (size_t)a.frames * sizeof(float)) == 0);
+    } else if (sm != AV_STATUS_OK && sf != AV_STATUS_OK) {
+        /* the same message, but for the name */
+        const char *tail_m = err + strlen(name), *tail_f = file_err + strlen(path);
+        if (strncmp(err, name, strlen(name)) != 0 || strncmp(file_err, path, strlen(path)) != 0 ||
+            strcmp(tail_m, tail_f) != 0) {
+            fprintf(stderr, "%s: memory says \"%s\", file says \"%s\"\n", path, err, file_err);
+            CHECK(0);
+        }
+    }
+    av_audio_free(&a);
+    av_audio_free(&b);
+    return sm;
+}
+
+static void test_read_memory(void)
+{
+    char err[512] = "";
+    av_audio a;
+    CHECK_INT(av_audio_read_memory("x", 1, "m", NULL, err, sizeof err), AV_STATUS_INVALID_ARGUMENT);
+    CHECK_INT(av_audio_read_memory(NULL, 10, "m", &a, err, sizeof err), AV_STATUS_INVALID_ARGUMENT);
+    CHECK(a.samples == NULL && a.frames == 0);
+    CHECK_INT(av_audio_read_memory(NULL, 0, NULL, &a, err, sizeof err), AV_STATUS_FORMAT);
+    CHECK(strstr(err, "(memory): not a readable audio file") == err);
+
+    /* the files the other tests wrote: round trips, down-mixes, truncations, refusals */
+    static const char *const files[] = {
+        DIR "/rt_pcm16.wav", DIR "/rt_24.flac", DIR "/rt_float.wav", DIR "/five16.wav",
+        DIR "/stereo.flac",  DIR "/lossy.ogg",  DIR "/trunc.flac",  DIR "/nan.wav",
+        DIR "/inf.wav",      DIR "/text.wav",   DIR "/r4000.wav",   DIR "/empty.wav"};
+    int ok = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (exists(files[i]))
+            ok += read_both(files[i], "in-memory.bin", err, sizeof err) == AV_STATUS_OK;
+    CHECK(ok >= 4);
+}
+
+/* Every file of the fuzz corpus, from memory and from the file. */
+static void test_corpus(void)
+{
+    dir_handle *d = opendir(CORPUS_DIR);
+    int files = 0;
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[1024], err[512] = "";
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", CORPUS_DIR, e->d_name);
+        av_status st = read_both(path, e->d_name, err, sizeof err);
+        files++;
+        if (strncmp(e->d_name, "ok_", 3) == 0) {
+            if (st != AV_STATUS_OK)
+                fprintf(stderr, "corpus %s: %s\n", e->d_name, err);
+            CHECK_INT(st, AV_STATUS_OK);
+        } else if (strncmp(e->d_name, "bad_", 4) == 0) {
+            if (st == AV_STATUS_OK || strncmp(err, e->d_name, strlen(e->d_name)) != 0 ||
+                strlen(err) < strlen(e->d_name) + 8) {
+                fprintf(stderr, "corpus %s: status %d, message \"%s\"\n", e->d_name, (int)st, err);
+                CHECK(0);
+            }
+        }
+    }
+    closedir(d);
+    CHECK(files >= 20);
+}
+
 int main(void)
 {
     if (mkdir(DIR, 0755) != 0 && errno != EEXIST) {
@@ -733,6 +827,8 @@ int main(void)
     test_rate_range();
     test_read_errors();
     test_truncated();
+    test_read_memory();
+    test_corpus();
     test_write_errors();
     test_clipping();
     test_resample_sine();

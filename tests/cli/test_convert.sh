@@ -91,6 +91,25 @@ printf 'time,f0\n0.0,abc\n' >"$tmp/bad.csv"
 "$bin" convert "$ex" -o "$tmp/x.wav" --model "$model" --f0 "$tmp/bad.csv" >"$tmp/o" 2>"$tmp/e"
 check "malformed F0 file" "[ $? -eq 1 ] && grep -q 'bad.csv:2' $tmp/e && [ ! -e $tmp/x.wav ]"
 
+# a package without a vocoder: Griffin-Lim on the decoder mel
+rm -rf "$tmp/novoc" && mkdir -p "$tmp/novoc"
+for f in "$model"/*; do ln -s "$f" "$tmp/novoc/"; done
+rm "$tmp/novoc/model.yaml" "$tmp/novoc/vocoder.onnx"
+grep -v '^  vocoder: ' "$model/model.yaml" >"$tmp/novoc/model.yaml"
+"$bin" convert "$ex" -o "$tmp/gl.wav" --model "$tmp/novoc" --seed 7 --stats >"$tmp/o" 2>"$tmp/e"
+check "no vocoder: Griffin-Lim converts" "[ $? -eq 0 ] && grep -q 'Griffin-Lim' $tmp/o"
+"$bin" convert "$ex" -o "$tmp/gl2.wav" --model "$tmp/novoc" --seed 7 --quiet
+check "Griffin-Lim output is deterministic" "cmp -s $tmp/gl.wav $tmp/gl2.wav"
+$py - "$tmp/gl.wav" "$ex" <<'PY' && echo "ok   Griffin-Lim output length and level" || { echo "FAIL Griffin-Lim output length and level"; fails=$((fails + 1)); }
+import sys, wave, numpy as np
+def read(p):
+    with wave.open(p) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16) / 32768.0, w.getframerate()
+y, r = read(sys.argv[1]); x, rx = read(sys.argv[2])
+assert r == 44100 and abs(len(y) - round(len(x) * 44100 / rx)) <= 1, (r, len(y))
+assert np.isfinite(y).all() and y.std() > 1e-4, y.std()
+PY
+
 # f0: the bundled example's notes (examples/example-sung.notes.csv) are found
 "$bin" f0 "$ex" -o "$tmp/ex_f0.csv" >/dev/null 2>&1
 check "f0 writes a csv" "[ -s $tmp/ex_f0.csv ] && head -1 $tmp/ex_f0.csv | grep -q '^time,f0,voiced,confidence$'"
