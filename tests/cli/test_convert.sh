@@ -54,6 +54,14 @@ check "chunk length out of range" "[ $? -eq 2 ] && grep -q \"option '--chunk'\" 
 "$bin" convert --help >"$tmp/o" 2>"$tmp/e"
 check "--help prints usage, options and examples" "[ $? -eq 0 ] && grep -q '^usage: autovoice convert IN' $tmp/o && grep -q '^examples:' $tmp/o && grep -q '^exit status:' $tmp/o"
 
+# the progress bar: on a terminal only (script(1) provides one), never in a pipe
+if command -v script >/dev/null 2>&1; then
+  script -qec "$bin convert $ex -o $tmp/tty.wav --model $model --force" /dev/null >"$tmp/tty.txt" 2>&1
+  check "progress bar with percentage and ETA on a terminal" "grep -q '100%' $tmp/tty.txt && grep -q 'ETA' $tmp/tty.txt"
+  "$bin" convert "$ex" -o "$tmp/tty.wav" --model "$model" --force >"$tmp/o" 2>"$tmp/e"
+  check "no progress bar when stderr is not a terminal" "[ ! -s $tmp/e ]"
+fi
+
 # several inputs into a directory, the model loaded once; names from the inputs
 mkdir -p "$tmp/batch"
 cp "$ex" "$tmp/one.wav"
