@@ -1,6 +1,8 @@
 // Runs an ONNX model with ONNX Runtime (npm onnxruntime-node, CPU) on .npy float32 inputs.
 // usage: node ort_run.js MODEL.onnx NAME=IN.npy ... --threads N --repeat N --warmup N --out OUT.npy
-// Prints one JSON line: {"median_ms":..,"min_ms":..,"runs":..}; writes the first output as .npy.
+// Prints one JSON line: {"median_ms", "min_ms", "runs", "times_ms": [every timed run], "load_ms"
+// (session creation), "max_rss_kib" (the process's peak RSS)}; writes the first output as .npy.
+// Inputs: float32 ('<f4') or bool ('|b1') .npy files.
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -12,10 +14,11 @@ function readNpy(path) {
   const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const start = major === 1 ? 10 : 12;
   const header = buf.toString('latin1', start, start + hlen);
-  if (!header.includes("'<f4'")) throw new Error(path + ': only float32 .npy is supported here');
   const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter(s => s.trim()).map(Number);
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + start + hlen, buf.byteOffset + buf.length));
-  return new ort.Tensor('float32', data, shape);
+  const body = buf.buffer.slice(buf.byteOffset + start + hlen, buf.byteOffset + buf.length);
+  if (header.includes("'|b1'")) return new ort.Tensor('bool', new Uint8Array(body), shape);
+  if (!header.includes("'<f4'")) throw new Error(path + ': only float32 and bool .npy are supported here');
+  return new ort.Tensor('float32', new Float32Array(body), shape);
 }
 
 function writeNpy(path, tensor) {
@@ -42,10 +45,12 @@ async function main() {
     else if (a.includes('=')) { const [k, v] = a.split('='); feeds[k] = readNpy(v); }
     else model = a;
   }
+  const t0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: opt.threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
+  const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
   let result;
   for (let i = 0; i < opt.warmup; i++) result = await session.run(feeds);
   const times = [];
@@ -54,8 +59,10 @@ async function main() {
     result = await session.run(feeds);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
+  const all = times.slice();
   times.sort((a, b) => a - b);
   if (opt.out) writeNpy(opt.out, result[session.outputNames[0]]);
-  console.log(JSON.stringify({ median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], runs: times.length }));
+  console.log(JSON.stringify({ median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], runs: times.length,
+                               times_ms: all, load_ms: loadMs, max_rss_kib: process.resourceUsage().maxRSS }));
 }
 main().catch(e => { console.error('ort_run: ' + e.message); process.exit(1); });

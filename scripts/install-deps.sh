@@ -19,6 +19,8 @@ packages=(
   python3 python3-numpy python3-torch python3-torchaudio python3-onnx python3-pytest python3-yaml
   # test and example audio
   espeak-ng sox
+  # benchmark plots (bench/report.py)
+  python3-matplotlib
 )
 
 missing=()

@@ -65,11 +65,13 @@ typedef struct av_session av_session;
 
 /* Loads an ONNX model (IR version >= 3, default-domain opset <= 18) from a file; external data
  * files are looked up beside it. Checks that every operator is supported, folds constants and
- * removes dead and duplicate nodes. On failure *out is NULL and err gets one line naming the file
- * and the problem (for an unsupported operator: the operator and the node). */
+ * removes dead and duplicate nodes. A plan file (see "plans" below; recognised by its first
+ * bytes, or refused as a damaged plan when its name ends in ".plan") is loaded instead, mapped
+ * read-only. On failure *out is NULL and err gets one line naming the file and the problem (for
+ * an unsupported operator: the operator and the node). */
 av_status av_model_load(const char *path, av_model **out, char *err, size_t err_size);
-/* The same from memory; base_dir locates external data (NULL: external data refused). The bytes
- * are not referenced after the call. */
+/* The same from memory (ONNX or a plan); base_dir locates external data (NULL: external data
+ * refused). The bytes are not referenced after the call. */
 av_status av_model_load_memory(const void *data, size_t size, const char *base_dir,
                                av_model **out, char *err, size_t err_size);
 void av_model_free(av_model *model);
@@ -137,6 +139,86 @@ typedef struct av_session_memory {
     int in_place_nodes;         /* nodes that write their output over their dying input */
 } av_session_memory;
 av_status av_session_get_memory(const av_session *session, av_session_memory *memory);
+
+/* ---- plans: models built ahead of time (`autovoice build`; docs/BUILDER.md) -------------------
+ *
+ * A plan file holds a model after the load passes, the target it was built for (CPU features),
+ * a precision per node and optimisation profiles; its weights are mapped read-only and used in
+ * place. av_model_load takes a plan wherever it takes ONNX (it looks at the first bytes); a plan
+ * built by another library or format version, for a CPU feature this machine lacks, or damaged
+ * is refused with a message that says how to rebuild it. */
+
+typedef enum av_precision {
+    AV_PRECISION_FP32 = 1,
+    AV_PRECISION_FP16 = 2,
+    AV_PRECISION_BF16 = 3,
+    AV_PRECISION_INT8 = 4,
+    AV_PRECISION_BEST = 5          /* a build request: the fastest the build allows, per layer */
+} av_precision;
+/* "fp32", "fp16", "bf16", "int8", "best"; "unknown" otherwise. */
+const char *av_precision_name(av_precision precision);
+
+/* An optimisation profile: the shapes input `input` may take in a session on the plan. */
+typedef struct av_plan_profile {
+    const char *input;
+    int ndim;                      /* 1 .. AV_MAX_DIMS */
+    int64_t min[AV_MAX_DIMS], opt[AV_MAX_DIMS], max[AV_MAX_DIMS]; /* 1 <= min <= opt <= max */
+} av_plan_profile;
+
+typedef struct av_plan_options {
+    av_precision precision;        /* AV_PRECISION_FP32; the others: AV_STATUS_UNSUPPORTED for now */
+    /* The ONNX file the model was loaded from: its size, mtime and a hash of its bytes go into
+     * the plan so a package can tell whether the plan is still fresh. NULL: none recorded (when
+     * re-saving a plan, its own record is kept). */
+    const char *source_path;
+    /* A build configuration with a `tensorrt` block (config/model_config.yaml's schema) and the
+     * component whose dynamic_shapes profiles apply ("vocoder", ...). Both NULL: none. A file
+     * without a `tensorrt` block is AV_STATUS_NOT_FOUND. */
+    const char *config_path;
+    const char *component;
+    /* Explicit profiles; each replaces the configuration's profile of the same input. */
+    const av_plan_profile *profiles;
+    int n_profiles;
+} av_plan_options;
+/* fp32, nothing recorded, no configuration, no profiles. */
+av_plan_options av_plan_options_default(void);
+
+/* Writes `model` as a plan to `path` (through PATH.tmp, fsync'ed and renamed into place, so a
+ * reader never sees half a plan and a failed build leaves the old one). Profiles must name graph
+ * inputs, match their rank, and keep dimensions the model fixes at that value. The model may
+ * itself come from a plan. err names the file or the profile at fault. */
+av_status av_model_save_plan(const av_model *model, const char *path,
+                             const av_plan_options *options, char *err, size_t err_size);
+
+/* 1 when the model was loaded from a plan, else 0. */
+int av_model_is_plan(const av_model *model);
+
+/* What a plan records, for `autovoice inspect`. Strings live as long as the model. */
+typedef struct av_plan_info {
+    int format_version;
+    const char *library_version;   /* of the build */
+    const char *target;            /* "cpu x86-64" */
+    const char *cpu_needed;        /* feature names, "none" when the plan runs on any x86-64 */
+    const char *cpu_built_on;
+    av_precision precision;        /* the precision the build was asked for */
+    int nodes_by_precision[6];     /* nodes per av_precision (index AV_PRECISION_FP32, ...) */
+    const char *component;         /* "" for a standalone model */
+    const char *source_path;       /* "" when not recorded */
+    int64_t source_size;
+    int64_t source_mtime_ns;
+    uint64_t source_hash;
+    int n_profiles;
+    int64_t file_bytes, weight_bytes;
+} av_plan_info;
+/* AV_STATUS_NOT_FOUND for a model loaded from ONNX. */
+av_status av_model_plan_info(const av_model *model, av_plan_info *info);
+/* Profile `index` (0 .. n_profiles - 1) of a plan; the name lives as long as the model. */
+av_status av_model_plan_profile(const av_model *model, int index, av_plan_profile *profile);
+
+/* Checks a build configuration file: AV_STATUS_OK when it has a valid `tensorrt` block,
+ * AV_STATUS_NOT_FOUND when it is valid YAML without one (a model.yaml may have none), otherwise
+ * the parse error ("FILE:LINE:COLUMN: ...") in err. */
+av_status av_build_config_check(const char *path, char *err, size_t err_size);
 
 /* NumPy .npy files as tensors (little-endian numeric dtypes, any rank up to AV_MAX_DIMS).
  * av_npy_read fills *out with a new buffer (release with av_npy_free; name is NULL);

@@ -106,6 +106,18 @@ typedef struct av_convert_stats {
 } av_convert_stats;
 av_status av_converter_last_stats(const av_converter *converter, av_convert_stats *stats);
 
+/* Components of a model package, in pipeline order: content_encoder, pitch_encoder, flow_decoder,
+ * mel_projection, vocoder. av_package_component names component `index` (0 ..
+ * AV_PACKAGE_COMPONENTS - 1) of the package in model_dir (reading its model.yaml only): *name
+ * (a static string), its ONNX file and the plan file `autovoice build --package` writes for it
+ * (DIR/<name>.plan), each in path_size bytes. The converter loads that plan instead of the ONNX
+ * file when it was built by this library version from the very same ONNX bytes.
+ * AV_STATUS_NOT_FOUND: the package has no such component (a package without a vocoder). */
+#define AV_PACKAGE_COMPONENTS 5
+av_status av_package_component(const char *model_dir, int index, const char **name,
+                               char *onnx_path, char *plan_path, size_t path_size, char *err,
+                               size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

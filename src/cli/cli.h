@@ -12,5 +12,7 @@ int av_cli_inspect(int argc, char **argv);
 int av_cli_run(int argc, char **argv);
 int av_cli_convert(int argc, char **argv);
 int av_cli_f0(int argc, char **argv);
+int av_cli_bench(int argc, char **argv); /* cmd_bench.c */
+int av_cli_build(int argc, char **argv); /* cmd_build.c */
 
 #endif

@@ -34,6 +34,47 @@ static void print_op(const char *op, int count, void *user)
     printf("  %-24s %d\n", op, count);
 }
 
+static void print_dims(const int64_t *d, int n)
+{
+    for (int k = 0; k < n; k++)
+        printf("%s%lld", k ? "x" : "", (long long)d[k]);
+}
+
+/* What a plan records (nothing for ONNX models). */
+static void print_plan(const av_model *m)
+{
+    av_plan_info p;
+    if (av_model_plan_info(m, &p) != AV_STATUS_OK)
+        return;
+    printf("plan file: format %d, built by autovoice %s for %s (needs CPU features: %s; built on: %s)\n"
+           "  precision %s (", p.format_version, p.library_version, p.target, p.cpu_needed,
+           p.cpu_built_on, av_precision_name(p.precision));
+    for (int i = AV_PRECISION_FP32, first = 1; i <= AV_PRECISION_INT8; i++)
+        if (p.nodes_by_precision[i]) {
+            printf("%s%d nodes %s", first ? "" : ", ", p.nodes_by_precision[i],
+                   av_precision_name((av_precision)i));
+            first = 0;
+        }
+    printf("), %.2f MB of weights in a %.2f MB file\n", (double)p.weight_bytes / 1e6,
+           (double)p.file_bytes / 1e6);
+    if (p.source_path[0])
+        printf("  built from %s (%lld bytes, xxh64 %016llx)%s%s\n", p.source_path,
+               (long long)p.source_size, (unsigned long long)p.source_hash,
+               p.component[0] ? " as component " : "", p.component);
+    printf("  profiles:%s\n", p.n_profiles ? "" : " none (any shape)");
+    for (int i = 0; i < p.n_profiles; i++) {
+        av_plan_profile pr;
+        av_model_plan_profile(m, i, &pr);
+        printf("    %-22s min ", pr.input);
+        print_dims(pr.min, pr.ndim);
+        printf(", opt ");
+        print_dims(pr.opt, pr.ndim);
+        printf(", max ");
+        print_dims(pr.max, pr.ndim);
+        printf("\n");
+    }
+}
+
 /* "1x80x87" -> shape; returns ndim or -1. */
 static int parse_shape(const char *s, int64_t *shape)
 {
@@ -91,24 +132,26 @@ static void human_bytes(size_t b, char *out, size_t n)
 }
 
 static const char inspect_help[] =
-    "usage: autovoice inspect MODEL.onnx [--shape NAME=DxDx... ...] [--threads N]\n"
+    "usage: autovoice inspect MODEL.onnx|MODEL.plan [--shape NAME=DxDx... ...] [--threads N]\n"
     "\n"
     "Describes an ONNX model as autovoice's engine loads it: inputs and outputs with their\n"
-    "symbolic shapes, operators used, parameter count, what the load passes folded. With a\n"
+    "symbolic shapes, operators used, parameter count, what the load passes folded; for a plan\n"
+    "(autovoice build) also its builder, target, precision, source and profiles. With a\n"
     "--shape for each dynamic input, also plans a session: arena bytes (and the naive sum),\n"
     "in-place nodes and GFLOP of one run.\n"
     "\n"
     "examples:\n"
     "  autovoice inspect models/default/vocoder.onnx\n"
     "  autovoice inspect models/default/vocoder.onnx --shape mel_input=1x80x87\n"
+    "  autovoice inspect models/default/vocoder.plan\n"
     "\n"
     "exit status: 0 done; 1 the model could not be loaded or planned; 2 a usage error.\n";
 
 static const char run_help[] =
-    "usage: autovoice run MODEL.onnx --input NAME=FILE.npy ... [--output-dir DIR] [--threads N]\n"
-    "                     [--repeat N] [--warmup N]\n"
+    "usage: autovoice run MODEL.onnx|MODEL.plan --input NAME=FILE.npy ... [--output-dir DIR]\n"
+    "                     [--threads N] [--repeat N] [--warmup N]\n"
     "\n"
-    "Runs any ONNX model on the CPU with inputs from .npy files, writes every output as\n"
+    "Runs any ONNX model (or a plan from autovoice build) on the CPU with inputs from .npy files, writes every output as\n"
     "DIR/NAME.npy (default: the current directory) and prints the median latency over\n"
     "--repeat runs after --warmup runs.\n"
     "\n"
@@ -164,6 +207,7 @@ int av_cli_inspect(int argc, char **argv)
     printf("%s\n  producer %s, IR version %lld, opset %lld\n  %d nodes after optimisation, "
            "%lld parameters\n", path, st.producer[0] ? st.producer : "(unknown)",
            (long long)st.ir_version, (long long)st.opset, st.nodes, (long long)st.parameters);
+    print_plan(m);
     printf("inputs:\n");
     int n_in = av_model_input_count(m);
     int shapes_complete = 1;

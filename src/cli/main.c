@@ -13,8 +13,6 @@
 
 enum { EXIT_OK = AV_CLI_OK, EXIT_FAILED = AV_CLI_FAILED, EXIT_USAGE = AV_CLI_USAGE };
 
-static const char *const planned_commands[] = {"build", "bench"};
-
 static void print_usage(FILE *out)
 {
     fprintf(out,
@@ -42,15 +40,19 @@ static void print_usage(FILE *out)
             "                       OUT is a .wav/.flac file, or a directory for several inputs\n"
             "  f0 IN [-o OUT.csv] [--method yin|pyin]\n"
             "                       time, F0, voiced, confidence every 10 ms\n"
+            "  build MODEL.onnx [-o MODEL.plan] [--shape NAME:MIN/OPT/MAX ...] [--config FILE]\n"
+            "  build --package DIR  build plans (models ready to map and run) for a model or a\n"
+            "                       package; run, inspect and convert use them\n"
+            "  bench [--model DIR|FILE.onnx] [--component NAME|all|pipeline] [--precision LIST]\n"
+            "        [--seconds LIST] [--threads N] [--repeat N] [--json FILE] [--markdown FILE]\n"
+            "                       latency, throughput, memory and accuracy per component\n"
             "  help                 this text\n"
             "\n"
             "'autovoice COMMAND --help' describes a command, with examples.\n"
             "\n"
             "options:\n"
             "  -h, --help           this text\n"
-            "  -V, --version        version and what this build can do (backends, CPU, GPUs)\n"
-            "\n"
-            "not in this version yet: build, bench (see README.md)\n");
+            "  -V, --version        version and what this build can do (backends, CPU, GPUs)\n");
 }
 
 static int cmd_info(int argc, char **argv)
@@ -256,13 +258,10 @@ int main(int argc, char **argv)
         return av_cli_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "f0"))
         return av_cli_f0(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof planned_commands / sizeof planned_commands[0]; i++) {
-        if (!strcmp(cmd, planned_commands[i])) {
-            fprintf(stderr, "autovoice: '%s' is not available in version %s yet (see README.md)\n",
-                    cmd, av_version_string());
-            return EXIT_USAGE;
-        }
-    }
+    if (!strcmp(cmd, "bench"))
+        return av_cli_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "build"))
+        return av_cli_build(argc - 1, argv + 1);
     fprintf(stderr, "autovoice: unknown command '%s' (try 'autovoice --help')\n", cmd);
     return EXIT_USAGE;
 }

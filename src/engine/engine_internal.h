@@ -17,7 +17,15 @@ struct av_model {
     av_tensor *input_info;        /* per graph input / output, for av_model_input/_output */
     av_tensor *output_info;
     int64_t parameters;
+    struct av__plan *plan;        /* loaded from a plan file (engine/plan_format.h), else NULL */
 };
+
+/* Makes a model of graph g and, for a plan, its plan record (both owned by the model from then
+ * on, released on failure too): checks the opset and that every operator exists, runs the load
+ * passes when `optimise` is non-zero (a plan's graph had them when it was built), then the
+ * shape-value analysis. Messages are unprefixed. */
+av_status av__model_from_graph(av__graph *g, struct av__plan *plan, int optimise,
+                               av_model **out, char *err, size_t err_size);
 
 /* Runs node `n` of graph g eagerly: infer then run, outputs allocated with av__aligned_alloc
  * into outs[] (count = node's n_outputs; an omitted output gets no data). `in` holds the input

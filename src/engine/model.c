@@ -5,6 +5,7 @@
 
 #include "core/internal.h"
 #include "engine/engine_internal.h"
+#include "engine/plan_format.h"
 #include "graph/passes.h"
 #include "onnx/import.h"
 
@@ -293,15 +294,18 @@ static void describe_value(const av__value *v, av_tensor *t)
     }
 }
 
-static av_status finish_load(av__graph *g, av_model **out, char *err, size_t err_size)
+av_status av__model_from_graph(av__graph *g, struct av__plan *plan, int optimise,
+                               av_model **out, char *err, size_t err_size)
 {
     av_status st;
     av_model *m = av__calloc(1, sizeof *m);
     if (!m) {
+        av__plan_free(plan, g);
         av__graph_free(g);
         return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
     }
     m->g = g;
+    m->plan = plan;
     if (g->opset > AV__MAX_OPSET) {
         st = av__fail(err, err_size, AV_STATUS_UNSUPPORTED,
                       "opset %lld is newer than this engine implements (up to %d)",
@@ -325,13 +329,15 @@ static av_status finish_load(av__graph *g, av_model **out, char *err, size_t err
             goto fail;
         }
     }
-    if ((st = fold_constants(m, err, err_size)) != AV_STATUS_OK)
-        goto fail;
-    if ((st = remove_dead_nodes(m)) != AV_STATUS_OK)
-        goto fail_oom;
-    eliminate_common_subexpressions(m);
-    if ((st = remove_dead_nodes(m)) != AV_STATUS_OK)
-        goto fail_oom;
+    if (optimise) {
+        if ((st = fold_constants(m, err, err_size)) != AV_STATUS_OK)
+            goto fail;
+        if ((st = remove_dead_nodes(m)) != AV_STATUS_OK)
+            goto fail_oom;
+        eliminate_common_subexpressions(m);
+        if ((st = remove_dead_nodes(m)) != AV_STATUS_OK)
+            goto fail_oom;
+    }
     m->needs_value = av__calloc((size_t)g->n_values + 1, 1);
     m->input_info = av__calloc((size_t)g->n_inputs + 1, sizeof *m->input_info);
     m->output_info = av__calloc((size_t)g->n_outputs + 1, sizeof *m->output_info);
@@ -361,12 +367,21 @@ av_status av_model_load(const char *path, av_model **out, char *err, size_t err_
     *out = NULL;
     if (!path)
         return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "av_model_load: path is NULL");
+    /* a plan is known by its magic; a file named *.plan is one, damaged or not */
+    unsigned char head[AV__PLAN_MAGIC_SIZE] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    size_t len = strlen(path);
+    if (av__plan_sniff(head, got) || (len > 5 && !strcmp(path + len - 5, ".plan")))
+        return av__plan_load_file(path, out, err, err_size);
     av__graph *g = NULL;
     av_status st = av__onnx_load_file(path, &g, err, err_size);
     if (st != AV_STATUS_OK)
         return st;
     char msg[768];
-    st = finish_load(g, out, msg, sizeof msg);
+    st = av__model_from_graph(g, NULL, 1, out, msg, sizeof msg);
     if (st != AV_STATUS_OK)
         av__fail(err, err_size, st, "%s: %s", path, msg);
     return st;
@@ -378,17 +393,20 @@ av_status av_model_load_memory(const void *data, size_t size, const char *base_d
     if (!out)
         return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "av_model_load_memory: out is NULL");
     *out = NULL;
+    if (av__plan_sniff(data, size))
+        return av__plan_load_memory(data, size, "plan", out, err, err_size);
     av__graph *g = NULL;
     av_status st = av__onnx_load_memory(data, size, base_dir, &g, err, err_size);
     if (st != AV_STATUS_OK)
         return st;
-    return finish_load(g, out, err, err_size);
+    return av__model_from_graph(g, NULL, 1, out, err, err_size);
 }
 
 void av_model_free(av_model *m)
 {
     if (!m)
         return;
+    av__plan_free(m->plan, m->g); /* first: its weights are not the graph's to free */
     av__graph_free(m->g);
     av__free(m->ops);
     av__free(m->needs_value);

@@ -14,6 +14,7 @@
 
 #include "core/internal.h"
 #include "engine/engine_internal.h"
+#include "engine/plan_format.h"
 
 enum value_kind { KIND_NONE, KIND_CONST, KIND_INPUT, KIND_PLANNED, KIND_ARENA };
 
@@ -196,6 +197,9 @@ av_status av_session_set_input(av_session *s, const char *name, av_dtype dtype, 
                                 "input '%s': dimension %d must be %lld, got %lld", name, d,
                                 (long long)v->dims[d].value, (long long)shape[d]);
     }
+    av_status st = av__plan_check_input(s->model->plan, i, name, ndim, shape, s->err, sizeof s->err);
+    if (st != AV_STATUS_OK) /* outside the plan's optimisation profile */
+        return st;
     av__tensor t = {.dtype = (av__dtype)dtype, .ndim = ndim};
     for (int d = 0; d < ndim; d++)
         t.shape[d] = shape[d];

@@ -7,7 +7,9 @@
 
 #include <yaml.h>
 
+#include "autovoice/svc.h"
 #include "core/internal.h"
+#include "engine/plan_format.h"
 #include "svc/package.h"
 #include "util/npy.h"
 
@@ -386,6 +388,52 @@ done:
     return st;
 }
 
+/* Component c from DIR/<component>.plan when that plan is fresh (engine/plan_format.h), else
+ * from its ONNX file `onnx`, saying nothing; a fresh plan that fails to load is logged and the
+ * ONNX file used. */
+static av_status load_component(const char *dir, int c, const char *onnx, av_model **out,
+                                char *err, size_t err_size)
+{
+    char plan[4096], msg[1024];
+    snprintf(plan, sizeof plan, "%s/%s.plan", dir, component_keys[c]);
+    if (av__plan_is_fresh(plan, onnx)) {
+        if (av_model_load(plan, out, msg, sizeof msg) == AV_STATUS_OK)
+            return AV_STATUS_OK;
+        av__log(AV_LOG_LEVEL_WARNING, "%s; using %s instead", msg, onnx);
+    }
+    return av_model_load(onnx, out, err, err_size);
+}
+
+av_status av_package_component(const char *model_dir, int index, const char **name,
+                               char *onnx_path, char *plan_path, size_t path_size, char *err,
+                               size_t err_size)
+{
+    if (!model_dir || index < 0 || index >= AV__COMP_COUNT || !onnx_path || !plan_path || !path_size)
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "av_package_component: bad argument");
+    if (name)
+        *name = component_keys[index];
+    char path[4096], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/model.yaml", model_dir);
+    av_status st = read_text(path, &text, &len, err, err_size);
+    if (st != AV_STATUS_OK)
+        return st;
+    av__package pkg;
+    st = av__package_parse_yaml(text, len, path, &pkg, err, err_size);
+    av__free(text);
+    if (st != AV_STATUS_OK)
+        return st;
+    if (!pkg.component_files[index][0])
+        st = av__fail(err, err_size, AV_STATUS_NOT_FOUND, "%s: no %s", path, component_keys[index]);
+    else if ((size_t)snprintf(onnx_path, path_size, "%s/%s", model_dir,
+                              pkg.component_files[index]) >= path_size ||
+             (size_t)snprintf(plan_path, path_size, "%s/%s.plan", model_dir,
+                              component_keys[index]) >= path_size)
+        st = av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "%s: path too long", model_dir);
+    av__package_free(&pkg);
+    return st;
+}
+
 static av_status load_speakers(const char *dir, av__package *pkg, char *err, size_t err_size)
 {
     char path[4096];
@@ -437,7 +485,7 @@ av_status av__package_load(const char *dir, av__package *pkg, char *err, size_t 
         if (!pkg->component_files[c][0])
             continue; /* no vocoder */
         snprintf(full, sizeof full, "%s/%s", dir, pkg->component_files[c]);
-        if ((st = av_model_load(full, &pkg->models[c], err, err_size)) != AV_STATUS_OK)
+        if ((st = load_component(dir, c, full, &pkg->models[c], err, err_size)) != AV_STATUS_OK)
             goto done;
     }
 done:

@@ -38,7 +38,7 @@ done
 expect "version"           0 '^autovoice [0-9]+\.[0-9]+\.[0-9]+$' '' -- --version
 expect "version build info" 0 '^backends: cpu'             ''   -- -V
 expect "unknown command"   2 ''  "unknown command 'frobnicate'"  -- frobnicate
-expect "planned command"   2 ''  "'build' is not available"       -- build x.onnx
+expect "build missing model" 1 '' 'x\.onnx: '                   -- build x.onnx
 expect "info example"      0 'example-sung.wav: .*Hz, 1 channel, [0-9]+ samples' '' -- info "$root/examples/example-sung.wav"
 expect "info missing file" 1 ''  'nope\.wav: No such file or directory' -- info "$tmp/nope.wav"
 printf 'this is not audio\n' >"$tmp/text.wav"

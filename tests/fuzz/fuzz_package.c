@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/plan_format.h"
 #include "svc/package.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,6 +27,12 @@ void av_model_free(av_model *model)
 {
     if (model)
         abort();
+}
+
+int av__plan_is_fresh(const char *plan_path, const char *onnx_path)
+{
+    (void)plan_path, (void)onnx_path;
+    abort();
 }
 
 static int safe_path(const char *p, size_t size)

@@ -1,0 +1,1043 @@
+/* `autovoice bench`: latency, throughput, memory and accuracy of each component of a model package
+ * and of the whole conversion, per precision and input length. What it reports is described in
+ * docs/BENCHMARKS.md, the JSON layout in docs/BENCH_SCHEMA.md; bench/run-all.sh runs it beside
+ * the peers (PyTorch, ONNX Runtime). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "autovoice/audio.h"
+#include "autovoice/engine.h"
+#include "autovoice/svc.h"
+#include "bench.h"
+#include "cli.h"
+
+static const char bench_help[] =
+    "usage: autovoice bench [--model DIR|FILE.onnx] [--component NAME|all|pipeline[,...]]\n"
+    "                       [--device cpu] [--precision LIST] [--seconds LIST] [--threads N]\n"
+    "                       [--repeat N] [--warmup N] [--input FILE] [--json FILE]\n"
+    "                       [--markdown FILE] [--save-tensors DIR]\n"
+    "\n"
+    "Measures each component of a model package (content_encoder, pitch_encoder, flow_decoder,\n"
+    "mel_projection, vocoder) on deterministic synthetic inputs of each length, and the whole\n"
+    "conversion ('pipeline': av_convert on --input looped to each length): latency p50/p90/p99\n"
+    "over --repeat runs after --warmup runs, throughput (seconds of audio per second), real-time\n"
+    "factor, load and planning time, the plan's arena and the process's peak RSS, and the\n"
+    "accuracy of each precision against autovoice fp32 on the same inputs (max and mean abs\n"
+    "difference, RMSE, Pearson correlation, SNR dB; per output, and on the final waveform).\n"
+    "\n"
+    "options:\n"
+    "  --model DIR|FILE     a model package (default models/default) or one component's .onnx\n"
+    "                       (named after the component, or give --component NAME)\n"
+    "  --component LIST     component names, 'pipeline', or 'all' (default: every component of\n"
+    "                       the package, then the pipeline)\n"
+    "  --device cpu         the only device of this build\n"
+    "  --precision LIST     fp32, fp16, bf16, int8 (default fp32); a precision this build cannot\n"
+    "                       run yet is reported and skipped\n"
+    "  --seconds LIST       input lengths in seconds of audio (default 1,10)\n"
+    "  --threads N          engine threads (default: one per online CPU)\n"
+    "  --repeat N           timed runs per measurement (default 10)\n"
+    "  --warmup N           untimed runs before them (default 1)\n"
+    "  --input FILE         the pipeline's input (default examples/example-sung.wav)\n"
+    "  --json FILE          every measurement as JSON (docs/BENCH_SCHEMA.md)\n"
+    "  --markdown FILE      the same as markdown tables\n"
+    "  --save-tensors DIR   write each measurement's inputs and outputs as .npy under\n"
+    "                       DIR/COMPONENT/SECONDSs/ (the peers in bench/ run on them)\n"
+    "\n"
+    "examples:\n"
+    "  autovoice bench --model models/default\n"
+    "  autovoice bench --component vocoder --seconds 1,10 --threads 2 --json vocoder.json\n"
+    "  autovoice bench --model vocoder.onnx --precision fp32,bf16 --repeat 20\n"
+    "  autovoice bench --component pipeline --seconds 30 --markdown pipeline.md\n"
+    "\n"
+    "Timings depend on the machine and on what else runs on it: compare runs of one machine\n"
+    "(bench/compare.py OLD.json NEW.json).\n"
+    "\n"
+    "exit status: 0 done (precisions this build cannot run are skipped); 1 a file, the model or\n"
+    "a run failed, or nothing could be measured; 2 a usage error.\n";
+
+/* The components of a package (docs/MODEL_PACKAGE.md) and the rate of each one's time axis, which
+ * turns seconds of audio into input lengths. Package format 1 fixes these rates for every preset:
+ * content encoder at 16 kHz, F0 at 100 frames/s, the decoder at 22050 / 256 frames/s. */
+static const struct bench_component {
+    const char *name;
+    double rate;
+} components[] = {
+    {"content_encoder", 16000.0},
+    {"pitch_encoder", 100.0},
+    {"flow_decoder", 22050.0 / 256.0},
+    {"mel_projection", 22050.0 / 256.0},
+    {"vocoder", 22050.0 / 256.0},
+};
+#define N_COMPONENTS (int)(sizeof components / sizeof components[0])
+
+static const char *const known_precisions[] = {"fp32", "fp16", "bf16", "int8"};
+
+/* Why `precision` on `device` cannot run in this build, or NULL when it can. The builder's
+ * reduced-precision plans and the CUDA backend plug in here and in open_session/open_converter. */
+static const char *variant_unavailable(const char *device, const char *precision)
+{
+    if (strcmp(device, "cpu") != 0)
+        return "not available in this build yet: no CUDA backend";
+    if (strcmp(precision, "fp32") != 0)
+        return "not available in this build yet: no reduced-precision plans";
+    return NULL;
+}
+
+/* A session running `model` as `precision` on `device`: for fp32 on the CPU, the engine on the
+ * loaded graph. */
+static av_status open_session(const av_model *model, const char *device, const char *precision,
+                              int threads, av_session **out, char *err, size_t err_size)
+{
+    const char *why = variant_unavailable(device, precision);
+    if (why) {
+        snprintf(err, err_size, "%s on %s: %s", precision, device, why);
+        return AV_STATUS_UNSUPPORTED;
+    }
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = threads;
+    return av_session_create(model, &cfg, out, err, err_size);
+}
+
+static av_status open_converter(const char *dir, const char *device, const char *precision,
+                                int threads, av_converter **out, char *err, size_t err_size)
+{
+    const char *why = variant_unavailable(device, precision);
+    if (why) {
+        snprintf(err, err_size, "%s on %s: %s", precision, device, why);
+        return AV_STATUS_UNSUPPORTED;
+    }
+    return av_converter_create(dir, threads, out, err, err_size);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int64_t peak_rss_bytes(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (int64_t)ru.ru_maxrss * 1024; /* Linux: KiB */
+}
+
+/* ---- deterministic inputs ---------------------------------------------------------------- */
+
+typedef struct bench_rng {
+    uint64_t state;
+} bench_rng;
+
+static double rng_uniform(bench_rng *r) /* splitmix64 -> (0, 1) */
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double rng_normal(bench_rng *r)
+{
+    double u = rng_uniform(r), v = rng_uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* The inputs of one measurement, owned here and bound to sessions by pointer. */
+typedef struct bench_inputs {
+    int n;
+    av_tensor t[AV_BENCH_MAX_IO];
+    void *data[AV_BENCH_MAX_IO];
+} bench_inputs;
+
+static void inputs_free(bench_inputs *in)
+{
+    for (int i = 0; i < in->n; i++)
+        free(in->data[i]);
+    in->n = 0;
+}
+
+/* Fills one input with values of the kind the component sees in a conversion, chosen by the
+ * input's name (docs/MODEL_PACKAGE.md); the time axis is the last one, `t` steps at `rate` per
+ * second. Deterministic: the values depend on the name, the shape and nothing else. */
+static void fill_input(const char *name, av_dtype dtype, void *data, int64_t count, int64_t t,
+                       double rate)
+{
+    bench_rng rng = {20261124};
+    for (const char *c = name; *c; c++)
+        rng.state = rng.state * 131 + (unsigned char)*c;
+    if (dtype == AV_DTYPE_BOOL) { /* voiced_mask: voiced but for a gap and every 17th frame */
+        uint8_t *b = data;
+        for (int64_t i = 0; i < count; i++) {
+            int64_t k = i % t;
+            b[i] = !((k >= t / 4 && k < t / 4 + t / 10) || k % 17 == 16);
+        }
+        return;
+    }
+    float *x = data;
+    if (!strcmp(name, "input_audio")) {
+        /* a sung tone: 8 harmonics, 5.5 Hz vibrato, a glide up a fifth over 10 s, light noise */
+        double phase = 0, peak = 0;
+        for (int64_t i = 0; i < count; i++) {
+            double s = (double)(i % t) / rate;
+            double f0 = 220.0 * pow(1.5, fmin(s / 10.0, 1.0)) * pow(2.0, 0.02 * sin(6.2832 * 5.5 * s));
+            phase += 6.283185307179586 * f0 / rate;
+            double v = 0;
+            for (int k = 1; k <= 8; k++)
+                v += sin(k * phase) / k;
+            x[i] = (float)(v + 0.01 * rng_normal(&rng));
+            peak = fmax(peak, fabs(x[i]));
+        }
+        for (int64_t i = 0; i < count && peak > 0; i++)
+            x[i] = (float)(x[i] / peak);
+    } else if (!strcmp(name, "f0_input")) { /* 150 -> 450 Hz over 10 s with vibrato */
+        for (int64_t i = 0; i < count; i++) {
+            double s = (double)(i % t) / rate;
+            x[i] = (float)(150.0 * pow(3.0, fmin(s / 10.0, 1.0)) * pow(2.0, 0.03 * sin(6.2832 * 5.5 * s)));
+        }
+    } else if (!strcmp(name, "mask")) {
+        for (int64_t i = 0; i < count; i++)
+            x[i] = 1.0f;
+    } else if (!strcmp(name, "mel_input")) {
+        /* the natural-log mel of a sung note, [batch, channels, t]: harmonics of a 220 -> 330 Hz
+         * glide with vibrato (amplitude 1 / sqrt(k)) over a noise floor near -6, on the decoder's
+         * Slaney mel scale (0-8 kHz, docs/MODEL_PACKAGE.md) */
+        int64_t channels = count / t;
+        double top = 15.0 + 27.0 * log(8000.0 / 1000.0) / log(6.4);
+        for (int64_t i = 0; i < count; i++) {
+            int64_t c = (i / t) % channels, k = i % t;
+            double s = (double)k / rate;
+            double f0 = 220.0 * pow(1.5, fmin(s / 10.0, 1.0)) * pow(2.0, 0.02 * sin(6.2832 * 5.5 * s));
+            double mel_c = top * (double)(c + 1) / (double)(channels + 1), v = -6.0 + 0.5 * rng_normal(&rng);
+            for (int h = 1; h * f0 < 8000.0; h++) {
+                double f = h * f0;
+                double mel_h = f < 1000.0 ? 3.0 * f / 200.0 : 15.0 + 27.0 * log(f / 1000.0) / log(6.4);
+                v += 5.0 / sqrt(h) * exp(-0.5 * (mel_c - mel_h) * (mel_c - mel_h));
+            }
+            x[i] = (float)v;
+        }
+    } else { /* latents, conditioning */
+        for (int64_t i = 0; i < count; i++)
+            x[i] = (float)rng_normal(&rng);
+    }
+}
+
+/* Inputs for `model` with `t` steps on the time axis: fixed dimensions as declared, a symbolic
+ * first dimension (batch) 1, every other symbolic dimension t. */
+static int make_inputs(const av_model *model, int64_t t, double rate, bench_inputs *in, char *err,
+                       size_t err_size)
+{
+    in->n = 0;
+    int n = av_model_input_count(model);
+    if (n > AV_BENCH_MAX_IO) {
+        snprintf(err, err_size, "%d inputs; the bench makes at most %d", n, AV_BENCH_MAX_IO);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        av_tensor d;
+        av_model_input(model, i, &d);
+        if (d.ndim < 0 || (d.dtype != AV_DTYPE_FLOAT32 && d.dtype != AV_DTYPE_BOOL)) {
+            snprintf(err, err_size, "input '%s': the bench makes float32 and bool inputs of known "
+                     "rank only", d.name);
+            inputs_free(in);
+            return -1;
+        }
+        int64_t count = 1;
+        for (int k = 0; k < d.ndim; k++) {
+            if (d.shape[k] < 0 || d.dim_names[k])
+                d.shape[k] = k == 0 ? 1 : t;
+            count *= d.shape[k];
+        }
+        d.data = NULL;
+        in->data[i] = malloc((size_t)(count ? count : 1) * av_dtype_size(d.dtype));
+        if (!in->data[i]) {
+            snprintf(err, err_size, "out of memory");
+            inputs_free(in);
+            return -1;
+        }
+        fill_input(d.name, d.dtype, in->data[i], count, t, rate);
+        d.data = in->data[i];
+        in->t[i] = d;
+        in->n++;
+    }
+    return 0;
+}
+
+static int bind_inputs(av_session *s, const bench_inputs *in)
+{
+    for (int i = 0; i < in->n; i++)
+        if (av_session_set_input(s, in->t[i].name, in->t[i].dtype, in->t[i].ndim, in->t[i].shape,
+                                 in->data[i]) != AV_STATUS_OK)
+            return -1;
+    return 0;
+}
+
+static void describe(av_cli_bench_tensor *d, const av_tensor *t)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", t->name);
+    snprintf(d->dtype, sizeof d->dtype, "%s", av_dtype_name(t->dtype));
+    d->ndim = t->ndim;
+    for (int k = 0; k < t->ndim && k < AV_MAX_DIMS; k++)
+        d->shape[k] = t->shape[k];
+}
+
+static int64_t element_count(const av_tensor *t)
+{
+    int64_t n = 1;
+    for (int k = 0; k < t->ndim; k++)
+        n *= t->shape[k];
+    return n;
+}
+
+/* Copies of a run's outputs (the fp32 reference of the accuracy figures). */
+typedef struct bench_outputs {
+    int n;
+    av_tensor t[AV_BENCH_MAX_IO];
+    void *data[AV_BENCH_MAX_IO];
+} bench_outputs;
+
+static void outputs_free(bench_outputs *o)
+{
+    for (int i = 0; i < o->n; i++)
+        free(o->data[i]);
+    o->n = 0;
+}
+
+static int copy_outputs(const av_model *m, av_session *s, bench_outputs *o, char *err, size_t err_size)
+{
+    o->n = 0;
+    int n = av_model_output_count(m);
+    for (int i = 0; i < n && i < AV_BENCH_MAX_IO; i++) {
+        av_tensor d, t;
+        av_model_output(m, i, &d);
+        if (av_session_get_output(s, d.name, &t) != AV_STATUS_OK) {
+            snprintf(err, err_size, "%s", av_session_last_error(s));
+            outputs_free(o);
+            return -1;
+        }
+        size_t bytes = (size_t)element_count(&t) * av_dtype_size(t.dtype);
+        o->data[i] = malloc(bytes ? bytes : 1);
+        if (!o->data[i]) {
+            snprintf(err, err_size, "out of memory");
+            outputs_free(o);
+            return -1;
+        }
+        memcpy(o->data[i], t.data, bytes);
+        o->t[i] = t;
+        o->t[i].name = d.name; /* lives as long as the model */
+        o->t[i].data = o->data[i];
+        o->n++;
+    }
+    return 0;
+}
+
+/* ---- files of --save-tensors ------------------------------------------------------------- */
+
+static int make_dirs(const char *path)
+{
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return -1;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            if (!c)
+                return 0;
+            *p = c;
+        }
+    }
+}
+
+static int save_tensor(const char *dir, const av_tensor *t, char *err, size_t err_size)
+{
+    char path[1200], safe[64];
+    size_t k = 0;
+    for (const char *c = t->name; *c && k < sizeof safe - 1; c++)
+        safe[k++] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c) ? *c : '_';
+    safe[k] = '\0';
+    if (make_dirs(dir) != 0) {
+        snprintf(err, err_size, "%s: cannot create the directory (%s)", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s.npy", dir, safe);
+    return av_npy_write(path, t, err, err_size) == AV_STATUS_OK ? 0 : -1;
+}
+
+/* ---- one run of the bench ------------------------------------------------------------------ */
+
+typedef struct bench_ctx {
+    av_cli_bench_run *run;
+    const char *save_dir;
+    const char *available[AV_BENCH_MAX_LIST]; /* requested precisions this build can run */
+    int n_available;
+    char err[2048];
+} bench_ctx;
+
+/* cx->err = "WHERE: WHAT" (what may be cx->err itself) */
+static void set_error(bench_ctx *cx, const char *where, const char *what)
+{
+    char msg[sizeof cx->err];
+    snprintf(msg, sizeof msg, "%.900s: %.1000s", where, what);
+    memcpy(cx->err, msg, sizeof msg);
+}
+
+static av_cli_bench_record *new_record(av_cli_bench_run *run)
+{
+    if (run->n_records == run->cap_records) {
+        int cap = run->cap_records ? 2 * run->cap_records : 16;
+        av_cli_bench_record *r = realloc(run->records, (size_t)cap * sizeof *r);
+        if (!r)
+            return NULL;
+        run->records = r;
+        run->cap_records = cap;
+    }
+    av_cli_bench_record *r = &run->records[run->n_records];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static void set_latency(av_cli_bench_record *r, double *times, int n)
+{
+    qsort(times, (size_t)n, sizeof *times, cmp_double);
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += times[i];
+    r->runs = n;
+    r->p50 = av_cli_percentile(times, (size_t)n, 50);
+    r->p90 = av_cli_percentile(times, (size_t)n, 90);
+    r->p99 = av_cli_percentile(times, (size_t)n, 99);
+    r->mean = sum / n;
+    r->min = times[0];
+    r->max = times[n - 1];
+    r->throughput = r->p50 > 0 ? r->audio_seconds / (r->p50 * 1e-3) : 0;
+    r->rtf = r->p50 * 1e-3 / r->audio_seconds;
+}
+
+static void format_seconds(char *out, size_t n, double s)
+{
+    snprintf(out, n, "%gs", s);
+}
+
+/* Times one precision of a component at one length and compares its outputs with `ref`. */
+static int measure_component(bench_ctx *cx, const char *name, const av_model *m, double load_ms,
+                             const char *precision, double seconds, double audio_seconds,
+                             const bench_inputs *in, const bench_outputs *ref)
+{
+    av_cli_bench_run *run = cx->run;
+    av_session *s = NULL;
+    double *times = calloc((size_t)run->repeat, sizeof *times);
+    int rc = -1;
+    if (!times) {
+        snprintf(cx->err, sizeof cx->err, "out of memory");
+        return -1;
+    }
+    if (open_session(m, run->device, precision, run->threads, &s, cx->err, sizeof cx->err) != AV_STATUS_OK)
+        goto done;
+    if (bind_inputs(s, in) != 0)
+        goto session_error;
+    double t0 = now_ms();
+    if (av_session_prepare(s) != AV_STATUS_OK)
+        goto session_error;
+    double plan_ms = now_ms() - t0;
+    for (int i = 0; i < run->warmup; i++)
+        if (av_session_run(s) != AV_STATUS_OK)
+            goto session_error;
+    for (int i = 0; i < run->repeat; i++) {
+        double t = now_ms();
+        if (av_session_run(s) != AV_STATUS_OK)
+            goto session_error;
+        times[i] = now_ms() - t;
+    }
+
+    av_cli_bench_record *r = new_record(run);
+    if (!r) {
+        snprintf(cx->err, sizeof cx->err, "out of memory");
+        goto done;
+    }
+    snprintf(r->component, sizeof r->component, "%s", name);
+    snprintf(r->precision, sizeof r->precision, "%s", precision);
+    r->seconds = seconds;
+    r->audio_seconds = audio_seconds;
+    r->load_ms = load_ms;
+    r->plan_ms = plan_ms;
+    r->warmup = run->warmup;
+    set_latency(r, times, run->repeat);
+    r->have_memory = av_session_get_memory(s, &r->memory) == AV_STATUS_OK;
+    r->n_inputs = in->n;
+    for (int i = 0; i < in->n; i++)
+        describe(&r->inputs[i], &in->t[i]);
+    for (int i = 0; i < ref->n; i++) {
+        av_tensor out;
+        if (av_session_get_output(s, ref->t[i].name, &out) != AV_STATUS_OK)
+            goto session_error;
+        describe(&r->outputs[i], &out);
+        r->n_outputs++;
+        int64_t count = element_count(&out);
+        if (out.dtype == AV_DTYPE_FLOAT32 && ref->t[i].dtype == AV_DTYPE_FLOAT32 &&
+            count == element_count(&ref->t[i])) {
+            av_cli_accuracy_compute(ref->data[i], out.data, count, &r->outputs[i].accuracy);
+            r->outputs[i].have_accuracy = 1;
+        }
+        if (cx->save_dir) {
+            char dir[700], secs[32];
+            format_seconds(secs, sizeof secs, seconds);
+            snprintf(r->saved, sizeof r->saved, "%s/%s/%s", cx->save_dir, name, secs);
+            snprintf(dir, sizeof dir, "%s/autovoice-%s", r->saved, precision);
+            if (save_tensor(dir, &out, cx->err, sizeof cx->err) != 0)
+                goto done;
+        }
+    }
+    r->rss_peak_bytes = peak_rss_bytes();
+    run->n_records++;
+    av_cli_bench_print_record(stdout, r);
+    rc = 0;
+    goto done;
+session_error:
+    snprintf(cx->err, sizeof cx->err, "%s", av_session_last_error(s));
+done:
+    free(times);
+    av_session_free(s);
+    return rc;
+}
+
+static int bench_component(bench_ctx *cx, const struct bench_component *c, const char *path)
+{
+    av_cli_bench_run *run = cx->run;
+    av_model *m = NULL;
+    av_session *s = NULL;
+    bench_inputs in = {0};
+    bench_outputs ref = {0};
+    char err[1024];
+    int rc = -1;
+    double t0 = now_ms();
+    if (av_model_load(path, &m, err, sizeof err) != AV_STATUS_OK) {
+        snprintf(cx->err, sizeof cx->err, "%s", err);
+        return -1;
+    }
+    double load_ms = now_ms() - t0;
+    for (int k = 0; k < run->n_seconds; k++) {
+        double seconds = run->seconds[k];
+        int64_t t = (int64_t)llround(seconds * c->rate);
+        t = t < 1 ? 1 : t;
+        if (make_inputs(m, t, c->rate, &in, err, sizeof err) != 0) {
+            set_error(cx, path, err);
+            goto done;
+        }
+        /* the reference: autovoice fp32 on the CPU, in a session of its own */
+        if (open_session(m, "cpu", "fp32", run->threads, &s, err, sizeof err) != AV_STATUS_OK) {
+            snprintf(cx->err, sizeof cx->err, "%s", err);
+            goto done;
+        }
+        if (bind_inputs(s, &in) != 0 || av_session_run(s) != AV_STATUS_OK) {
+            set_error(cx, path, av_session_last_error(s));
+            goto done;
+        }
+        if (copy_outputs(m, s, &ref, err, sizeof err) != 0) {
+            set_error(cx, path, err);
+            goto done;
+        }
+        av_session_free(s);
+        s = NULL;
+        if (cx->save_dir) {
+            char dir[700], secs[32];
+            format_seconds(secs, sizeof secs, seconds);
+            snprintf(dir, sizeof dir, "%s/%s/%s/inputs", cx->save_dir, c->name, secs);
+            for (int i = 0; i < in.n; i++)
+                if (save_tensor(dir, &in.t[i], cx->err, sizeof cx->err) != 0)
+                    goto done;
+        }
+        for (int p = 0; p < cx->n_available; p++) {
+            if (measure_component(cx, c->name, m, load_ms, cx->available[p], seconds,
+                                  (double)t / c->rate, &in, &ref) != 0) {
+                set_error(cx, path, cx->err);
+                goto done;
+            }
+        }
+        inputs_free(&in);
+        outputs_free(&ref);
+    }
+    rc = 0;
+done:
+    inputs_free(&in);
+    outputs_free(&ref);
+    av_session_free(s);
+    av_model_free(m);
+    return rc;
+}
+
+/* ---- the whole conversion ------------------------------------------------------------------ */
+
+/* `src` repeated to `seconds` (at least one sample). */
+static int loop_audio(const av_audio *src, double seconds, av_audio *out)
+{
+    int64_t n = (int64_t)llround(seconds * src->sample_rate);
+    n = n < 1 ? 1 : n;
+    out->samples = malloc((size_t)n * sizeof *out->samples);
+    if (!out->samples)
+        return -1;
+    for (int64_t i = 0; i < n; i++)
+        out->samples[i] = src->samples[i % src->frames];
+    out->frames = n;
+    out->sample_rate = src->sample_rate;
+    return 0;
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return av_cli_percentile(v, (size_t)n, 50);
+}
+
+/* Medians of each stage time over the runs. */
+static void stage_medians(const av_convert_stats *st, int n, av_convert_stats *out, double *tmp)
+{
+    *out = st[0];
+#define STAGE(field)                                  \
+    do {                                              \
+        for (int i = 0; i < n; i++)                   \
+            tmp[i] = st[i].field;                     \
+        out->field = median_of(tmp, n);               \
+    } while (0)
+    STAGE(total);
+    STAGE(resample_in);
+    STAGE(f0);
+    STAGE(content);
+    STAGE(pitch);
+    STAGE(flow);
+    STAGE(mel);
+    STAGE(vocoder);
+    STAGE(assemble);
+    STAGE(resample_out);
+#undef STAGE
+}
+
+static int measure_pipeline(bench_ctx *cx, av_converter *cv, const char *precision, double load_ms,
+                            double seconds, const av_audio *in, const av_audio *ref)
+{
+    av_cli_bench_run *run = cx->run;
+    av_convert_config cfg = av_convert_config_default();
+    av_audio out = {0};
+    double *times = calloc((size_t)run->repeat, sizeof *times);
+    av_convert_stats *st = calloc((size_t)run->repeat, sizeof *st);
+    int rc = -1;
+    if (!times || !st) {
+        snprintf(cx->err, sizeof cx->err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < run->warmup + run->repeat; i++) {
+        av_audio_free(&out);
+        double t = now_ms();
+        if (av_convert(cv, in, &cfg, &out) != AV_STATUS_OK) {
+            snprintf(cx->err, sizeof cx->err, "%s", av_converter_last_error(cv));
+            goto done;
+        }
+        if (i >= run->warmup) {
+            times[i - run->warmup] = now_ms() - t;
+            av_converter_last_stats(cv, &st[i - run->warmup]);
+        }
+    }
+    av_cli_bench_record *r = new_record(run);
+    if (!r) {
+        snprintf(cx->err, sizeof cx->err, "out of memory");
+        goto done;
+    }
+    snprintf(r->component, sizeof r->component, "pipeline");
+    snprintf(r->precision, sizeof r->precision, "%s", precision);
+    r->seconds = seconds;
+    r->audio_seconds = (double)in->frames / in->sample_rate;
+    r->load_ms = load_ms;
+    r->warmup = run->warmup;
+    set_latency(r, times, run->repeat);
+    r->have_stages = 1;
+    stage_medians(st, run->repeat, &r->stages, times);
+    r->output_rate = out.sample_rate;
+    r->n_inputs = r->n_outputs = 1;
+    av_tensor ti = {.name = "audio", .dtype = AV_DTYPE_FLOAT32, .ndim = 1, .shape = {in->frames}};
+    av_tensor to = {.name = "audio", .dtype = AV_DTYPE_FLOAT32, .ndim = 1, .shape = {out.frames},
+                    .data = out.samples};
+    describe(&r->inputs[0], &ti);
+    describe(&r->outputs[0], &to);
+    if (out.frames == ref->frames) {
+        av_cli_accuracy_compute(ref->samples, out.samples, out.frames, &r->outputs[0].accuracy);
+        r->outputs[0].have_accuracy = 1;
+    }
+    if (cx->save_dir) {
+        char dir[700], secs[32];
+        format_seconds(secs, sizeof secs, seconds);
+        snprintf(r->saved, sizeof r->saved, "%s/pipeline/%s", cx->save_dir, secs);
+        snprintf(dir, sizeof dir, "%s/autovoice-%s", r->saved, precision);
+        if (save_tensor(dir, &to, cx->err, sizeof cx->err) != 0)
+            goto done;
+    }
+    r->rss_peak_bytes = peak_rss_bytes();
+    run->n_records++;
+    av_cli_bench_print_record(stdout, r);
+    rc = 0;
+done:
+    av_audio_free(&out);
+    free(times);
+    free(st);
+    return rc;
+}
+
+static int bench_pipeline(bench_ctx *cx, const char *dir)
+{
+    av_cli_bench_run *run = cx->run;
+    av_audio src = {0}, in = {0}, *refs = calloc((size_t)run->n_seconds, sizeof *refs);
+    av_converter *cv = NULL;
+    av_convert_config cfg = av_convert_config_default();
+    int rc = -1;
+    if (!refs) {
+        snprintf(cx->err, sizeof cx->err, "out of memory");
+        return -1;
+    }
+    if (av_audio_read(run->input, &src, cx->err, sizeof cx->err) != AV_STATUS_OK)
+        goto done;
+    /* the references first, from a converter of their own that is gone before the timing */
+    if (open_converter(dir, "cpu", "fp32", run->threads, &cv, cx->err, sizeof cx->err) != AV_STATUS_OK)
+        goto done;
+    for (int k = 0; k < run->n_seconds; k++) {
+        if (loop_audio(&src, run->seconds[k], &in) != 0) {
+            snprintf(cx->err, sizeof cx->err, "out of memory");
+            goto done;
+        }
+        if (av_convert(cv, &in, &cfg, &refs[k]) != AV_STATUS_OK) {
+            set_error(cx, run->input, av_converter_last_error(cv));
+            goto done;
+        }
+        if (cx->save_dir) {
+            char path[1200], secs[32];
+            format_seconds(secs, sizeof secs, run->seconds[k]);
+            snprintf(path, sizeof path, "%s/pipeline/%s/inputs", cx->save_dir, secs);
+            av_tensor t = {.name = "audio", .dtype = AV_DTYPE_FLOAT32, .ndim = 1,
+                           .shape = {in.frames}, .data = in.samples};
+            if (save_tensor(path, &t, cx->err, sizeof cx->err) != 0)
+                goto done;
+        }
+        av_audio_free(&in);
+    }
+    av_converter_free(cv);
+    cv = NULL;
+
+    for (int p = 0; p < cx->n_available; p++) {
+        double t0 = now_ms();
+        if (open_converter(dir, run->device, cx->available[p], run->threads, &cv, cx->err,
+                           sizeof cx->err) != AV_STATUS_OK)
+            goto done;
+        double load_ms = now_ms() - t0;
+        for (int k = 0; k < run->n_seconds; k++) {
+            if (loop_audio(&src, run->seconds[k], &in) != 0) {
+                snprintf(cx->err, sizeof cx->err, "out of memory");
+                goto done;
+            }
+            if (measure_pipeline(cx, cv, cx->available[p], load_ms, run->seconds[k], &in, &refs[k]) != 0) {
+                set_error(cx, run->input, cx->err);
+                goto done;
+            }
+            av_audio_free(&in);
+        }
+        av_converter_free(cv);
+        cv = NULL;
+    }
+    rc = 0;
+done:
+    for (int k = 0; k < run->n_seconds; k++)
+        av_audio_free(&refs[k]);
+    free(refs);
+    av_audio_free(&src);
+    av_audio_free(&in);
+    av_converter_free(cv);
+    return rc;
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+/* Splits a comma-separated list in place; 0 when empty, too long or with an empty item. */
+static int split_list(char *s, const char **items, int *n)
+{
+    *n = 0;
+    for (char *tok = s;;) {
+        char *comma = strchr(tok, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*tok || *n == AV_BENCH_MAX_LIST)
+            return 0;
+        items[(*n)++] = tok;
+        if (!comma)
+            return 1;
+        tok = comma + 1;
+    }
+}
+
+static const struct bench_component *find_component(const char *name)
+{
+    for (int i = 0; i < N_COMPONENTS; i++)
+        if (!strcmp(components[i].name, name))
+            return &components[i];
+    return NULL;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void quote_command(char *out, size_t size, int argc, char **argv)
+{
+    size_t k = (size_t)snprintf(out, size, "autovoice");
+    for (int i = 0; i < argc && k < size; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0';
+        for (const char *c = a; *c; c++)
+            plain &= strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/=,:+@%", *c) != NULL;
+        k += (size_t)snprintf(out + k, size - k, plain ? " %s" : " '", a);
+        if (!plain) {
+            for (const char *c = a; *c && k + 5 < size; c++)
+                k += (size_t)snprintf(out + k, size - k, *c == '\'' ? "'\\''" : "%c", *c);
+            k += (size_t)snprintf(out + k, size - k, "'");
+        }
+    }
+}
+
+int av_cli_bench(int argc, char **argv)
+{
+    av_cli_bench_run run = {0};
+    bench_ctx cx = {.run = &run};
+    run.model = "models/default";
+    run.input = "examples/example-sung.wav";
+    run.device = "cpu";
+    run.repeat = 10;
+    run.warmup = 1;
+    const char *json_path = NULL, *md_path = NULL;
+    const char *component_arg = "all", *precision_arg = "fp32", *seconds_arg = "1,10";
+    /* the lists are split in copies: argv stays as given, for the command line in the report */
+    char component_list[256], precision_list[256], seconds_list[256];
+    quote_command(run.command, sizeof run.command, argc, argv);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(bench_help, stdout);
+            return AV_CLI_OK;
+        } else if (!strcmp(a, "--model") && next) {
+            run.model = argv[++i];
+        } else if (!strcmp(a, "--component") && next) {
+            component_arg = argv[++i];
+        } else if (!strcmp(a, "--device") && next) {
+            run.device = argv[++i];
+        } else if (!strcmp(a, "--precision") && next) {
+            precision_arg = argv[++i];
+        } else if (!strcmp(a, "--seconds") && next) {
+            seconds_arg = argv[++i];
+        } else if (!strcmp(a, "--threads") && next && av_cli_parse_int(next, 1, 1024, &run.threads)) {
+            i++;
+        } else if (!strcmp(a, "--repeat") && next && av_cli_parse_int(next, 1, 100000, &run.repeat)) {
+            i++;
+        } else if (!strcmp(a, "--warmup") && next && av_cli_parse_int(next, 0, 100000, &run.warmup)) {
+            i++;
+        } else if (!strcmp(a, "--input") && next) {
+            run.input = argv[++i];
+        } else if (!strcmp(a, "--json") && next) {
+            json_path = argv[++i];
+        } else if (!strcmp(a, "--markdown") && next) {
+            md_path = argv[++i];
+        } else if (!strcmp(a, "--save-tensors") && next) {
+            cx.save_dir = argv[++i];
+        } else {
+            fprintf(stderr, "autovoice bench: unknown, incomplete or out-of-range option '%s' "
+                            "(see autovoice bench --help)\n", a);
+            return AV_CLI_USAGE;
+        }
+    }
+    if (strcmp(run.device, "cpu") && strcmp(run.device, "cuda")) {
+        fprintf(stderr, "autovoice bench: unknown --device '%s' (cpu or cuda)\n", run.device);
+        return AV_CLI_USAGE;
+    }
+    const char *items[AV_BENCH_MAX_LIST];
+    int n_items;
+    snprintf(component_list, sizeof component_list, "%s", component_arg);
+    snprintf(precision_list, sizeof precision_list, "%s", precision_arg);
+    snprintf(seconds_list, sizeof seconds_list, "%s", seconds_arg);
+    if (!split_list(seconds_list, items, &n_items)) {
+        fprintf(stderr, "autovoice bench: bad --seconds '%s' (want a list like 1,10)\n", seconds_arg);
+        return AV_CLI_USAGE;
+    }
+    for (int i = 0; i < n_items; i++) {
+        double v;
+        if (!av_cli_parse_double(items[i], 0.01, 600, &v)) {
+            fprintf(stderr, "autovoice bench: bad --seconds item '%s' (0.01 to 600)\n", items[i]);
+            return AV_CLI_USAGE;
+        }
+        int dup = 0;
+        for (int k = 0; k < run.n_seconds; k++)
+            dup |= run.seconds[k] == v;
+        if (!dup)
+            run.seconds[run.n_seconds++] = v;
+    }
+    /* shortest first: the process's peak RSS after each record is then that record's own */
+    qsort(run.seconds, (size_t)run.n_seconds, sizeof run.seconds[0], cmp_double);
+    if (!split_list(precision_list, run.precisions, &run.n_precisions)) {
+        fprintf(stderr, "autovoice bench: bad --precision '%s' (want a list like fp32,bf16)\n", precision_arg);
+        return AV_CLI_USAGE;
+    }
+    int n_unique = 0;
+    for (int i = 0; i < run.n_precisions; i++) {
+        int known = 0, dup = 0;
+        for (size_t k = 0; k < sizeof known_precisions / sizeof known_precisions[0]; k++)
+            known |= !strcmp(run.precisions[i], known_precisions[k]);
+        if (!known) {
+            fprintf(stderr, "autovoice bench: unknown precision '%s' (fp32, fp16, bf16, int8)\n",
+                    run.precisions[i]);
+            return AV_CLI_USAGE;
+        }
+        for (int k = 0; k < n_unique; k++)
+            dup |= !strcmp(run.precisions[k], run.precisions[i]);
+        if (!dup)
+            run.precisions[n_unique++] = run.precisions[i];
+    }
+    run.n_precisions = n_unique;
+    if (!split_list(component_list, items, &n_items)) {
+        fprintf(stderr, "autovoice bench: bad --component '%s'\n", component_arg);
+        return AV_CLI_USAGE;
+    }
+    int want[N_COMPONENTS] = {0}, want_pipeline = 0, all = 0;
+    for (int i = 0; i < n_items; i++) {
+        const struct bench_component *c = find_component(items[i]);
+        if (c)
+            want[c - components] = 1;
+        else if (!strcmp(items[i], "pipeline"))
+            want_pipeline = 1;
+        else if (!strcmp(items[i], "all"))
+            all = 1;
+        else {
+            fprintf(stderr, "autovoice bench: unknown component '%s' (content_encoder, pitch_encoder, "
+                            "flow_decoder, mel_projection, vocoder, pipeline, all)\n", items[i]);
+            return AV_CLI_USAGE;
+        }
+    }
+
+    /* a package, or one component's file */
+    int package = is_dir(run.model);
+    char paths[N_COMPONENTS][1024];
+    if (package) {
+        for (int i = 0; i < N_COMPONENTS; i++) {
+            snprintf(paths[i], sizeof paths[i], "%s/%s.onnx", run.model, components[i].name);
+            if (access(paths[i], R_OK) == 0) {
+                want[i] |= all;
+            } else if (want[i]) {
+                fprintf(stderr, "autovoice: %s: no such file in the package\n", paths[i]);
+                return AV_CLI_FAILED;
+            } else if (all) {
+                fprintf(stderr, "autovoice bench: %s: not in the package; skipped\n", components[i].name);
+            }
+        }
+        want_pipeline |= all;
+    } else {
+        if (access(run.model, R_OK) != 0) {
+            fprintf(stderr, "autovoice: %s: %s\n", run.model, strerror(errno));
+            return AV_CLI_FAILED;
+        }
+        if (want_pipeline) {
+            fprintf(stderr, "autovoice bench: the pipeline needs a model package directory, not %s\n", run.model);
+            return AV_CLI_USAGE;
+        }
+        int named = 0;
+        for (int i = 0; i < N_COMPONENTS; i++)
+            named += want[i];
+        if (!named) { /* which component is the file? its name says */
+            const char *base = strrchr(run.model, '/');
+            base = base ? base + 1 : run.model;
+            for (int i = 0; i < N_COMPONENTS; i++) {
+                size_t n = strlen(components[i].name);
+                if (!strncmp(base, components[i].name, n) && !strcmp(base + n, ".onnx"))
+                    want[i] = named = 1;
+            }
+        }
+        if (named != 1) {
+            fprintf(stderr, "autovoice bench: say which component %s is: --component NAME "
+                            "(content_encoder, pitch_encoder, flow_decoder, mel_projection, vocoder)\n",
+                    run.model);
+            return AV_CLI_USAGE;
+        }
+        for (int i = 0; i < N_COMPONENTS; i++)
+            snprintf(paths[i], sizeof paths[i], "%s", run.model);
+    }
+    for (int i = 0; i < N_COMPONENTS; i++)
+        if (want[i])
+            run.components[run.n_components++] = components[i].name;
+    if (want_pipeline)
+        run.components[run.n_components++] = "pipeline";
+
+    if (run.threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        run.threads = n > 0 ? (int)n : 1;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(run.date, sizeof run.date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    /* the variants: those this build cannot run are said once and skipped */
+    for (int i = 0; i < run.n_precisions; i++) {
+        const char *why = variant_unavailable(run.device, run.precisions[i]);
+        if (!why) {
+            cx.available[cx.n_available++] = run.precisions[i];
+            continue;
+        }
+        fprintf(stderr, "autovoice bench: %s on %s: %s (skipped)\n", run.precisions[i], run.device, why);
+        if (run.n_skips < (int)(sizeof run.skips / sizeof run.skips[0])) {
+            av_cli_bench_skip *s = &run.skips[run.n_skips++];
+            snprintf(s->precision, sizeof s->precision, "%s", run.precisions[i]);
+            snprintf(s->device, sizeof s->device, "%s", run.device);
+            snprintf(s->reason, sizeof s->reason, "%s", why);
+        }
+    }
+    if (!cx.n_available || !run.n_components) {
+        fprintf(stderr, "autovoice bench: nothing to measure\n");
+        return AV_CLI_FAILED;
+    }
+
+    printf("autovoice bench: %s, %s, %d thread%s, %d run%s after %d warm-up\n", run.model,
+           run.device, run.threads, run.threads == 1 ? "" : "s", run.repeat,
+           run.repeat == 1 ? "" : "s", run.warmup);
+    int rc = AV_CLI_OK;
+    for (int i = 0; i < N_COMPONENTS && rc == AV_CLI_OK; i++)
+        if (want[i] && bench_component(&cx, &components[i], paths[i]) != 0)
+            rc = AV_CLI_FAILED;
+    if (rc == AV_CLI_OK && want_pipeline && bench_pipeline(&cx, run.model) != 0)
+        rc = AV_CLI_FAILED;
+    if (rc != AV_CLI_OK)
+        fprintf(stderr, "autovoice: %s\n", cx.err);
+    char err[1024];
+    if (rc == AV_CLI_OK && json_path && av_cli_bench_write_json(json_path, &run, err, sizeof err) != 0) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        rc = AV_CLI_FAILED;
+    }
+    if (rc == AV_CLI_OK && md_path && av_cli_bench_write_markdown(md_path, &run, err, sizeof err) != 0) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        rc = AV_CLI_FAILED;
+    }
+    free(run.records);
+    return rc;
+}

@@ -1,0 +1,353 @@
+/* `autovoice build`: ONNX models into plans (our trtexec --saveEngine). Public headers only. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "autovoice/engine.h"
+#include "autovoice/svc.h"
+#include "cli.h"
+
+#define DEFAULT_CONFIG "config/model_config.yaml"
+#define MAX_SHAPES 64
+
+static const char build_help[] =
+    "usage: autovoice build MODEL.onnx [-o MODEL.plan] [--component NAME] [--precision fp32]\n"
+    "                       [--shape NAME:MIN/OPT/MAX ...] [--config FILE] [--threads N]\n"
+    "       autovoice build --package DIR [--precision fp32] [--config FILE] [--threads N]\n"
+    "\n"
+    "Builds a plan: the model after the engine's load passes (constant folding, dead-node and\n"
+    "common-subexpression elimination), stamped with this library version and this CPU's\n"
+    "features, with optimisation profiles, its weights aligned so that loading maps them in\n"
+    "place. 'autovoice run', 'inspect' and 'convert' take plans wherever they take ONNX; a plan\n"
+    "made by another autovoice version or for a CPU this one is not is refused: build it again.\n"
+    "\n"
+    "  -o FILE              the plan (default: MODEL with .onnx replaced by .plan); written to\n"
+    "                       FILE.tmp and renamed into place\n"
+    "  --component NAME     which component's profiles to take from the configuration\n"
+    "                       (default: the file's name when it is one of content_encoder,\n"
+    "                       pitch_encoder, flow_decoder, mel_projection, vocoder)\n"
+    "  --precision P        fp32 (fp16, bf16, int8 and best are not implemented yet)\n"
+    "  --shape NAME:MIN/OPT/MAX\n"
+    "                       a profile for input NAME, each shape as DxDx...; sessions on the plan\n"
+    "                       refuse shapes outside [MIN, MAX]; replaces the configuration's profile\n"
+    "  --config FILE        build configuration with a `tensorrt` block (default " DEFAULT_CONFIG "\n"
+    "                       when it exists and the component is known); its dynamic_shapes for\n"
+    "                       the component become the plan's profiles\n"
+    "  --package DIR        build every component of the model package in DIR into\n"
+    "                       DIR/<component>.plan, with the profiles of the package's model.yaml\n"
+    "                       `tensorrt` block, else of " DEFAULT_CONFIG ", --config overriding\n"
+    "                       both; 'convert' uses those plans while they match their ONNX files\n"
+    "  --threads N          threads for build-time measurements (an fp32 build runs nothing)\n"
+    "\n"
+    "examples:\n"
+    "  autovoice build models/default/vocoder.onnx -o vocoder.plan\n"
+    "  autovoice build model.onnx -o model.plan --shape mel_input:1x80x43/1x80x862/1x80x2584\n"
+    "  autovoice build --package models/default\n"
+    "  autovoice build --package models/default --config my_config.yaml\n"
+    "\n"
+    "exit status: 0 done; 1 a model, configuration or plan file failed; 2 a usage error.\n";
+
+/* "1x80x43" into dims; the rank, or -1. */
+static int parse_dims(const char *s, int64_t *dims)
+{
+    int n = 0;
+    while (*s) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (n == AV_MAX_DIMS || end == s || errno || v < 1)
+            return -1;
+        dims[n++] = v;
+        if (*end == 'x')
+            end++;
+        else if (*end)
+            return -1;
+        s = end;
+    }
+    return n;
+}
+
+/* NAME:MIN/OPT/MAX into p (the name stays in spec, which is cut at the last ':'). */
+static int parse_profile(char *spec, av_plan_profile *p)
+{
+    char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec)
+        return 0;
+    *colon = '\0';
+    char *parts[3], *rest = colon + 1;
+    for (int i = 0; i < 3; i++) {
+        parts[i] = rest;
+        char *slash = strchr(rest, '/');
+        if ((i < 2) != (slash != NULL))
+            return 0;
+        if (slash) {
+            *slash = '\0';
+            rest = slash + 1;
+        }
+    }
+    memset(p, 0, sizeof *p);
+    p->input = spec;
+    int a = parse_dims(parts[0], p->min), b = parse_dims(parts[1], p->opt),
+        c = parse_dims(parts[2], p->max);
+    if (a < 1 || a != b || a != c)
+        return 0;
+    p->ndim = a;
+    return 1;
+}
+
+static int parse_precision(const char *s, av_precision *p)
+{
+    static const av_precision all[] = {AV_PRECISION_FP32, AV_PRECISION_FP16, AV_PRECISION_BF16,
+                                       AV_PRECISION_INT8, AV_PRECISION_BEST};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(s, av_precision_name(all[i]))) {
+            *p = all[i];
+            return 1;
+        }
+    return 0;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void print_dims(const int64_t *d, int n)
+{
+    for (int k = 0; k < n; k++)
+        printf("%s%lld", k ? "x" : "", (long long)d[k]);
+}
+
+/* The component a file is named after ("dir/vocoder.onnx" -> "vocoder"), or NULL. */
+static const char *component_of(const char *path)
+{
+    static const char *const names[] = {"content_encoder", "pitch_encoder", "flow_decoder",
+                                        "mel_projection", "vocoder"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strcspn(base, ".");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == len && !strncmp(base, names[i], len))
+            return names[i];
+    return NULL;
+}
+
+/* Loads `onnx`, writes `plan`, loads the plan back and prints one line about it. */
+static int build_one(const char *onnx, const char *plan, const av_plan_options *opt)
+{
+    char err[1024];
+    double t0 = now_s();
+    av_model *m = NULL, *check = NULL;
+    int rc = AV_CLI_FAILED;
+    if (av_model_load(onnx, &m, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        return AV_CLI_FAILED;
+    }
+    if (av_model_is_plan(m)) {
+        fprintf(stderr, "autovoice: %s: is a plan already; build from its ONNX file\n", onnx);
+        goto done;
+    }
+    av_plan_options o = *opt;
+    o.source_path = onnx;
+    if (av_model_save_plan(m, plan, &o, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        goto done;
+    }
+    double built = now_s() - t0;
+    av_plan_info info;
+    av_model_stats stats;
+    if (av_model_load(plan, &check, err, sizeof err) != AV_STATUS_OK ||
+        av_model_plan_info(check, &info) != AV_STATUS_OK ||
+        av_model_get_stats(check, &stats) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: the plan just written does not load back: %s\n", err);
+        goto done;
+    }
+    printf("%s -> %s: %s for %s, %d nodes, %.2f MB of weights, %d profile%s", onnx, plan,
+           av_precision_name(info.precision), info.target, stats.nodes,
+           (double)info.weight_bytes / 1e6, info.n_profiles, info.n_profiles == 1 ? "" : "s");
+    for (int i = 0; i < info.n_profiles; i++) {
+        av_plan_profile p;
+        av_model_plan_profile(check, i, &p);
+        printf("%s%s ", i ? ", " : " (", p.input);
+        print_dims(p.min, p.ndim);
+        printf("/");
+        print_dims(p.opt, p.ndim);
+        printf("/");
+        print_dims(p.max, p.ndim);
+    }
+    printf("%s; built in %.2f s\n", info.n_profiles ? ")" : "", built);
+    rc = AV_CLI_OK;
+done:
+    av_model_free(check);
+    av_model_free(m);
+    return rc;
+}
+
+/* The configuration of a package: --config, else model.yaml's tensorrt block, else the project
+ * file, else none. NULL in *out for none; 0 on an error (printed). */
+static int package_config(const char *dir, const char *given, char *out, size_t size)
+{
+    char err[1024];
+    out[0] = '\0';
+    if (given) {
+        if (av_build_config_check(given, err, sizeof err) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s\n", err);
+            return 0;
+        }
+        snprintf(out, size, "%s", given);
+        return 1;
+    }
+    snprintf(out, size, "%s/model.yaml", dir);
+    av_status st = av_build_config_check(out, err, sizeof err);
+    if (st == AV_STATUS_OK)
+        return 1;
+    if (st != AV_STATUS_NOT_FOUND) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        return 0;
+    }
+    out[0] = '\0';
+    if (!is_file(DEFAULT_CONFIG))
+        return 1;
+    if (av_build_config_check(DEFAULT_CONFIG, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice: %s\n", err);
+        return 0;
+    }
+    snprintf(out, size, "%s", DEFAULT_CONFIG);
+    return 1;
+}
+
+static int build_package(const char *dir, const char *config, const av_plan_options *opt)
+{
+    char cfg[4096], err[1024];
+    if (!package_config(dir, config, cfg, sizeof cfg))
+        return AV_CLI_FAILED;
+    printf("%s: profiles from %s\n", dir, cfg[0] ? cfg : "nowhere (no build configuration found)");
+    int built = 0;
+    for (int i = 0; i < AV_PACKAGE_COMPONENTS; i++) {
+        const char *name;
+        char onnx[4096], plan[4096];
+        av_status st = av_package_component(dir, i, &name, onnx, plan, sizeof onnx, err, sizeof err);
+        if (st == AV_STATUS_NOT_FOUND) {
+            printf("%s: the package has none\n", name);
+            continue;
+        }
+        if (st != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s\n", err);
+            return AV_CLI_FAILED;
+        }
+        av_plan_options o = *opt;
+        o.component = name;
+        o.config_path = cfg[0] ? cfg : NULL;
+        int rc = build_one(onnx, plan, &o);
+        if (rc != AV_CLI_OK)
+            return rc;
+        built++;
+    }
+    printf("%s: %d plan%s built\n", dir, built, built == 1 ? "" : "s");
+    return AV_CLI_OK;
+}
+
+int av_cli_build(int argc, char **argv)
+{
+    const char *model = NULL, *out = NULL, *component = NULL, *config = NULL, *package = NULL;
+    av_plan_profile shapes[MAX_SHAPES];
+    int n_shapes = 0, threads = 0;
+    av_precision precision = AV_PRECISION_FP32;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(build_help, stdout);
+            return AV_CLI_OK;
+        } else if (!strcmp(a, "-o") && has_value) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--component") && has_value) {
+            component = argv[++i];
+        } else if (!strcmp(a, "--config") && has_value) {
+            config = argv[++i];
+        } else if (!strcmp(a, "--package") && has_value) {
+            package = argv[++i];
+        } else if (!strcmp(a, "--precision") && has_value) {
+            if (!parse_precision(argv[++i], &precision)) {
+                fprintf(stderr, "autovoice build: unknown --precision '%s' (fp32, fp16, bf16, "
+                                "int8, best)\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--shape") && has_value) {
+            if (n_shapes == MAX_SHAPES || !parse_profile(argv[++i], &shapes[n_shapes])) {
+                fprintf(stderr, "autovoice build: bad --shape '%s' (want NAME:MIN/OPT/MAX, e.g. "
+                                "mel_input:1x80x43/1x80x862/1x80x2584)\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+            n_shapes++;
+        } else if (!strcmp(a, "--threads") && has_value) {
+            if (!av_cli_parse_int(argv[++i], 1, 1024, &threads)) {
+                fprintf(stderr, "autovoice build: bad --threads '%s'\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (a[0] != '-' && !model) {
+            model = a;
+        } else {
+            fprintf(stderr, "autovoice build: unknown or incomplete option '%s'\n", a);
+            return AV_CLI_USAGE;
+        }
+    }
+    if (!!model == !!package) {
+        fprintf(stderr, "usage: autovoice build MODEL.onnx [-o MODEL.plan] [options] | "
+                        "autovoice build --package DIR [options] (see --help)\n");
+        return AV_CLI_USAGE;
+    }
+    if (package && (out || component || n_shapes)) {
+        fprintf(stderr, "autovoice build: --package takes no -o, --component or --shape (give the "
+                        "profiles in a configuration: --config FILE)\n");
+        return AV_CLI_USAGE;
+    }
+    if (precision != AV_PRECISION_FP32) {
+        fprintf(stderr, "autovoice build: --precision %s is not implemented yet (this version "
+                        "builds fp32 plans)\n", av_precision_name(precision));
+        return AV_CLI_FAILED;
+    }
+    av_plan_options opt = av_plan_options_default();
+    opt.precision = precision;
+    opt.profiles = shapes;
+    opt.n_profiles = n_shapes;
+    if (package)
+        return build_package(package, config, &opt);
+
+    if (!component)
+        component = component_of(model);
+    if (config && !component) {
+        fprintf(stderr, "autovoice build: --config needs --component NAME (%s is not named after "
+                        "a component)\n", model);
+        return AV_CLI_USAGE;
+    }
+    if (!config && component && is_file(DEFAULT_CONFIG))
+        config = DEFAULT_CONFIG;
+    opt.config_path = config;
+    opt.component = component;
+    char plan[4096];
+    if (!out) {
+        size_t len = strlen(model);
+        if (len > 5 && !strcmp(model + len - 5, ".onnx"))
+            len -= 5;
+        if (len + 6 > sizeof plan) {
+            fprintf(stderr, "autovoice build: path too long\n");
+            return AV_CLI_USAGE;
+        }
+        snprintf(plan, sizeof plan, "%.*s.plan", (int)len, model);
+        out = plan;
+    }
+    return build_one(model, out, &opt);
+}

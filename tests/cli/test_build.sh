@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `autovoice build` end to end, with the fixture model package (random weights): plans of one
+# model and of a package, their profiles from --shape and from the configuration files, run /
+# inspect / convert on plans, and the refusals. Runs from the repository root, where
+# config/model_config.yaml is the default configuration.
+# usage: test_build.sh AUTOVOICE_BINARY REPO_ROOT MODEL_DIR SCRATCH_DIR
+set -u
+bin=$1 root=$2 model=$3 tmp=$4
+cd "$root" || exit 1
+rm -rf "$tmp" && mkdir -p "$tmp"
+fails=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
+ref=$root/tests/fixtures/reference/vocoder
+ex=$root/examples/example-sung.wav
+
+"$bin" build --help >"$tmp/o" 2>"$tmp/e"
+check "--help: usage, examples, exit status" "[ $? -eq 0 ] && grep -q '^usage: autovoice build MODEL.onnx' $tmp/o && grep -q '^examples:' $tmp/o && grep -q '^exit status:' $tmp/o && [ ! -s $tmp/e ]"
+"$bin" --help >"$tmp/o"
+check "listed in autovoice --help" "grep -q '^  build MODEL.onnx' $tmp/o"
+
+# one model: profiles from config/model_config.yaml (the file is named after a component)
+"$bin" build "$model/vocoder.onnx" -o "$tmp/v.plan" >"$tmp/o" 2>"$tmp/e"
+check "build a component: one line, the config's profile" "[ $? -eq 0 ] && [ \$(wc -l <$tmp/o) -eq 1 ] && grep -q \"^$model/vocoder.onnx -> $tmp/v.plan: fp32 for cpu x86-64, [0-9]* nodes, [0-9.]* MB of weights, 1 profile (mel_input 1x80x43/1x80x862/1x80x2584); built in [0-9.]* s$\" $tmp/o && [ ! -s $tmp/e ]"
+check "written through a temporary file" "[ -s $tmp/v.plan ] && [ ! -e $tmp/v.plan.tmp ]"
+mkdir -p "$tmp/o_onnx" "$tmp/o_plan"
+"$bin" run "$model/vocoder.onnx" --input "mel_input=$ref/1s/mel_input.npy" --output-dir "$tmp/o_onnx" --threads 2 >/dev/null 2>&1
+"$bin" run "$tmp/v.plan" --input "mel_input=$ref/1s/mel_input.npy" --output-dir "$tmp/o_plan" --threads 2 >"$tmp/o" 2>"$tmp/e"
+check "run takes the plan: the same output bytes" "[ $? -eq 0 ] && cmp -s $tmp/o_onnx/audio_output.npy $tmp/o_plan/audio_output.npy"
+"$bin" run "$tmp/v.plan" --input "mel_input=$ref/t5/mel_input.npy" --output-dir "$tmp/o_plan" >"$tmp/o" 2>"$tmp/e"
+check "a shape outside the profile: exit 1, input, shape and range named" "[ $? -eq 1 ] && grep -q \"input 'mel_input': shape \[1, 80, 5\] is outside the plan's profile, min \[1, 80, 43\] to max \[1, 80, 2584\]\" $tmp/e"
+"$bin" inspect "$tmp/v.plan" >"$tmp/o" 2>"$tmp/e"
+check "inspect shows the plan: format, builder, target, precision, source, profile" "[ $? -eq 0 ] && grep -q '^plan file: format 1, built by autovoice .* for cpu x86-64 (needs CPU features: none; built on: ' $tmp/o && grep -q '^  precision fp32 ([0-9]* nodes fp32)' $tmp/o && grep -q \"^  built from $model/vocoder.onnx (8[0-9]* bytes, xxh64 [0-9a-f]*) as component vocoder\" $tmp/o && grep -Eq '^    mel_input +min 1x80x43, opt 1x80x862, max 1x80x2584$' $tmp/o"
+
+# --shape replaces the configuration's profile; --component for a file of another name
+cp "$model/vocoder.onnx" "$tmp/voc.onnx"
+"$bin" build "$tmp/voc.onnx" --shape mel_input:1x80x5/1x80x50/1x80x100 >"$tmp/o" 2>"$tmp/e"
+check "--shape; -o defaults to MODEL.plan" "[ $? -eq 0 ] && [ -s $tmp/voc.plan ] && grep -q '1 profile (mel_input 1x80x5/1x80x50/1x80x100)' $tmp/o"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/noprof.plan" >"$tmp/o" 2>"$tmp/e"
+check "a model not named after a component: no profile" "[ $? -eq 0 ] && grep -q ', 0 profiles; built in' $tmp/o"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/comp.plan" --component vocoder >"$tmp/o" 2>"$tmp/e"
+check "--component takes the configuration's profile" "[ $? -eq 0 ] && grep -q '1 profile (mel_input 1x80x43/1x80x862/1x80x2584)' $tmp/o"
+"$bin" run "$tmp/noprof.plan" --input "mel_input=$ref/t5/mel_input.npy" --output-dir "$tmp/o_plan" >/dev/null 2>&1
+check "no profile: any length runs" "[ $? -eq 0 ]"
+
+# refusals
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision int8 >"$tmp/o" 2>"$tmp/e"
+check "--precision int8: not implemented yet, exit 1, nothing written" "[ $? -eq 1 ] && grep -q 'precision int8 is not implemented yet' $tmp/e && [ ! -e $tmp/x.plan ] && [ ! -s $tmp/o ]"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision fp64 >"$tmp/o" 2>"$tmp/e"
+check "unknown precision: usage error" "[ $? -eq 2 ] && grep -q \"unknown --precision 'fp64'\" $tmp/e"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --shape mel_input:1x80x5/1x80x50 >"$tmp/o" 2>"$tmp/e"
+check "malformed --shape: usage error" "[ $? -eq 2 ] && grep -q 'want NAME:MIN/OPT/MAX' $tmp/e"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --shape mel_input:1x64x5/1x64x50/1x64x100 >"$tmp/o" 2>"$tmp/e"
+check "a profile against a fixed dimension: exit 1" "[ $? -eq 1 ] && grep -q 'the model fixes dimension 1 at 80' $tmp/e && [ ! -e $tmp/x.plan ]"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --shape mel:1x80x5/1x80x50/1x80x100 >"$tmp/o" 2>"$tmp/e"
+check "a profile for no input: the inputs listed" "[ $? -eq 1 ] && grep -q \"profile for 'mel' (given): the model has no such input (inputs: mel_input)\" $tmp/e"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --config config/model_config.yaml >"$tmp/o" 2>"$tmp/e"
+check "--config without a component: usage error" "[ $? -eq 2 ] && grep -q -- '--config needs --component' $tmp/e"
+"$bin" build "$tmp/missing.onnx" >"$tmp/o" 2>"$tmp/e"
+check "a missing model: exit 1" "[ $? -eq 1 ] && grep -q 'missing.onnx' $tmp/e"
+"$bin" build "$tmp/v.plan" -o "$tmp/x.plan" >"$tmp/o" 2>"$tmp/e"
+check "a plan is not a source" "[ $? -eq 1 ] && grep -q 'is a plan already' $tmp/e"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/voc.onnx" >"$tmp/o" 2>"$tmp/e"
+check "the output may not be the source" "[ $? -eq 1 ] && grep -q 'is the source model itself' $tmp/e && cmp -s $tmp/voc.onnx $model/vocoder.onnx"
+"$bin" build >"$tmp/o" 2>"$tmp/e"
+check "nothing to build: usage error" "[ $? -eq 2 ] && grep -q '^usage: autovoice build' $tmp/e"
+"$bin" build "$tmp/voc.onnx" --package "$model" >"$tmp/o" 2>"$tmp/e"
+check "a model and --package: usage error" "[ $? -eq 2 ]"
+head -c 5000 "$tmp/v.plan" >"$tmp/cut.plan"
+"$bin" run "$tmp/cut.plan" --input "mel_input=$ref/1s/mel_input.npy" >"$tmp/o" 2>"$tmp/e"
+check "a truncated plan: exit 1, truncated, how to rebuild" "[ $? -eq 1 ] && grep -q 'cut.plan: truncated plan (5000 of [0-9]* bytes); rebuild it with .autovoice build' $tmp/e"
+cp "$tmp/v.plan" "$tmp/flip.plan"
+printf '\x01' | dd of="$tmp/flip.plan" bs=1 seek=300000 conv=notrunc 2>/dev/null
+"$bin" inspect "$tmp/flip.plan" >"$tmp/o" 2>"$tmp/e"
+check "a damaged plan: exit 1, checksum" "[ $? -eq 1 ] && grep -q 'flip.plan: corrupt plan (checksum ' $tmp/e"
+printf 'not a plan' >"$tmp/text.plan"
+"$bin" inspect "$tmp/text.plan" >"$tmp/o" 2>"$tmp/e"
+check "a .plan that is no plan: wrong magic" "[ $? -eq 1 ] && grep -q 'text.plan: not an autovoice plan (wrong magic)' $tmp/e"
+
+# a package: every component, profiles from config/model_config.yaml (model.yaml has none)
+mkdir -p "$tmp/pkg"
+cp "$model"/* "$tmp/pkg/"
+"$bin" build --package "$tmp/pkg" >"$tmp/o" 2>"$tmp/e"
+check "--package builds every component" "[ $? -eq 0 ] && grep -q \"^$tmp/pkg: profiles from config/model_config.yaml$\" $tmp/o && grep -q \"^$tmp/pkg: 5 plans built$\" $tmp/o && [ \$(ls $tmp/pkg/*.plan | wc -l) -eq 5 ] && ! ls $tmp/pkg/*.tmp >/dev/null 2>&1"
+check "--package: the flow decoder's three profiles" "grep -q 'flow_decoder.plan: .*3 profiles (latent_input 1x192x43/1x192x862/1x192x2584, mask 1x1x43/1x1x862/1x1x2584, conditioning 1x704x43/1x704x862/1x704x2584)' $tmp/o"
+"$bin" convert "$ex" -o "$tmp/onnx.wav" --model "$model" --speaker tenor --seed 7 --quiet
+"$bin" convert "$ex" -o "$tmp/plans.wav" --model "$tmp/pkg" --speaker tenor --seed 7 --quiet
+check "convert with the package's plans: the same samples" "[ -s $tmp/plans.wav ] && cmp -s $tmp/onnx.wav $tmp/plans.wav"
+# a tensorrt block in model.yaml wins over the project file; --config wins over both
+cat >>"$tmp/pkg/model.yaml" <<'EOF'
+tensorrt:
+  voice_conversion:
+    dynamic_shapes:
+      vocoder:
+        mel_input: {min: [1, 80, 1], opt: [1, 80, 100], max: [1, 80, 5000]}
+EOF
+"$bin" build --package "$tmp/pkg" >"$tmp/o" 2>"$tmp/e"
+check "model.yaml's tensorrt block" "[ $? -eq 0 ] && grep -q \"^$tmp/pkg: profiles from $tmp/pkg/model.yaml$\" $tmp/o && grep -q 'vocoder.plan: .*(mel_input 1x80x1/1x80x100/1x80x5000)' $tmp/o && grep -q 'flow_decoder.plan: .*0 profiles' $tmp/o"
+printf 'tensorrt:\n  voice_conversion:\n    workspace_mb: 64\n' >"$tmp/plain.yaml"
+"$bin" build --package "$tmp/pkg" --config "$tmp/plain.yaml" >"$tmp/o" 2>"$tmp/e"
+check "--config overrides both" "[ $? -eq 0 ] && grep -q \"profiles from $tmp/plain.yaml\" $tmp/o && grep -q 'vocoder.plan: .*0 profiles' $tmp/o"
+printf 'tensorrt:\n  voice_conversion:\n    workspace_mb: -3\n' >"$tmp/broken.yaml"
+"$bin" build --package "$tmp/pkg" --config "$tmp/broken.yaml" >"$tmp/o" 2>"$tmp/e"
+check "a broken configuration: exit 1, file:line:column" "[ $? -eq 1 ] && grep -q 'broken.yaml:3:' $tmp/e"
+"$bin" build --package "$tmp/pkg" -o "$tmp/x.plan" >"$tmp/o" 2>"$tmp/e"
+check "--package takes no -o" "[ $? -eq 2 ]"
+"$bin" build --package "$tmp/nowhere" >"$tmp/o" 2>"$tmp/e"
+check "a missing package: exit 1" "[ $? -eq 1 ] && grep -q 'nowhere/model.yaml' $tmp/e"
+
+echo "test_build: $fails failure(s)"
+[ $fails -eq 0 ]
