@@ -36,6 +36,7 @@ struct av_converter {
     av_convert_stats stats;
     int have_stats;
     int threads;
+    char dir[4096];
     char err[1024];
 };
 
@@ -84,6 +85,7 @@ av_status av_converter_create(const char *model_dir, int threads, av_converter *
         return st;
     }
     cv->threads = threads;
+    snprintf(cv->dir, sizeof cv->dir, "%s", model_dir);
     av_session_config cfg = av_session_config_default();
     cfg.threads = threads;
     for (int c = 0; c < AV__COMP_COUNT; c++) {
@@ -138,11 +140,67 @@ typedef struct comp_inputs {
     const void *data[3];
 } comp_inputs;
 
+/* 1 when every input of `in` lies within the profiles of component c's plan (or c is not a plan,
+ * or the plan has no profile for it). */
+static int fits_profiles(const av_converter *cv, int c, const comp_inputs *in)
+{
+    const av_model *m = cv->pkg.models[c];
+    av_plan_info info;
+    if (!av_model_is_plan(m) || av_model_plan_info(m, &info) != AV_STATUS_OK)
+        return 1;
+    for (int k = 0; k < info.n_profiles; k++) {
+        av_plan_profile p;
+        if (av_model_plan_profile(m, k, &p) != AV_STATUS_OK)
+            continue;
+        for (int i = 0; i < in->n; i++) {
+            if (strcmp(p.input, in->names[i]) != 0)
+                continue;
+            if (p.ndim != in->ndims[i])
+                return 0;
+            for (int d = 0; d < p.ndim; d++)
+                if (in->shapes[i][d] < p.min[d] || in->shapes[i][d] > p.max[d])
+                    return 0;
+        }
+    }
+    return 1;
+}
+
+/* Replaces component c's plan by its ONNX file, for shapes the plan's profiles do not cover (a
+ * whole long input, a chunk longer than the profiles were built for). */
+static av_status use_onnx_instead(av_converter *cv, int c)
+{
+    char path[8192], err[1024];
+    snprintf(path, sizeof path, "%s/%s", cv->dir, cv->pkg.component_files[c]);
+    av_model *onnx = NULL;
+    av_session *s = NULL;
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = cv->threads;
+    av_status st = av_model_load(path, &onnx, err, sizeof err);
+    if (st == AV_STATUS_OK)
+        st = av_session_create(onnx, &cfg, &s, err, sizeof err);
+    if (st != AV_STATUS_OK) {
+        av_model_free(onnx);
+        return cv_fail(cv, st, "%s", err);
+    }
+    av__log(AV_LOG_LEVEL_INFO, "%s: input shapes outside the plan's profiles; running %s instead",
+            component_labels[c], path);
+    av_session_free(cv->sessions[c]);
+    av_model_free(cv->pkg.models[c]);
+    cv->sessions[c] = s;
+    cv->pkg.models[c] = onnx;
+    return AV_STATUS_OK;
+}
+
 /* Runs component c on `in`; the output stays in the session until its next run. `seconds`, when
  * given, accumulates the wall time. */
 static av_status run_component(av_converter *cv, int c, const comp_inputs *in, const char *out_name,
                                av_tensor *out, double *seconds)
 {
+    if (!fits_profiles(cv, c, in)) {
+        av_status st = use_onnx_instead(cv, c);
+        if (st != AV_STATUS_OK)
+            return st;
+    }
     av_session *s = cv->sessions[c];
     double t0 = now_seconds();
     for (int i = 0; i < in->n; i++)

@@ -42,22 +42,22 @@ static void check_project_defaults(const av__build_config *c)
     CHECK_INT(c->strict_types, 0);
     CHECK_INT(c->workspace_mb, 2048);
     CHECK_INT(c->profile_count, 8);
-    check_profile(c, "content_encoder", "input_audio", 2, (int64_t[]){1, 8000},
-                  (int64_t[]){1, 160000}, (int64_t[]){1, 480000});
-    check_profile(c, "pitch_encoder", "f0_input", 2, (int64_t[]){1, 50}, (int64_t[]){1, 1000},
-                  (int64_t[]){1, 3000});
-    check_profile(c, "pitch_encoder", "voiced_mask", 2, (int64_t[]){1, 50}, (int64_t[]){1, 1000},
-                  (int64_t[]){1, 3000});
-    check_profile(c, "flow_decoder", "latent_input", 3, (int64_t[]){1, 192, 43},
-                  (int64_t[]){1, 192, 862}, (int64_t[]){1, 192, 2584});
-    check_profile(c, "flow_decoder", "mask", 3, (int64_t[]){1, 1, 43}, (int64_t[]){1, 1, 862},
-                  (int64_t[]){1, 1, 2584});
-    check_profile(c, "flow_decoder", "conditioning", 3, (int64_t[]){1, 704, 43},
-                  (int64_t[]){1, 704, 862}, (int64_t[]){1, 704, 2584});
-    check_profile(c, "mel_projection", "latent_input", 3, (int64_t[]){1, 192, 43},
-                  (int64_t[]){1, 192, 862}, (int64_t[]){1, 192, 2584});
-    check_profile(c, "vocoder", "mel_input", 3, (int64_t[]){1, 80, 43}, (int64_t[]){1, 80, 862},
-                  (int64_t[]){1, 80, 2584});
+    check_profile(c, "content_encoder", "input_audio", 2, (int64_t[]){1, 1024},
+                  (int64_t[]){1, 160000}, (int64_t[]){1, 736000});
+    check_profile(c, "pitch_encoder", "f0_input", 2, (int64_t[]){1, 1}, (int64_t[]){1, 1000},
+                  (int64_t[]){1, 4600});
+    check_profile(c, "pitch_encoder", "voiced_mask", 2, (int64_t[]){1, 1}, (int64_t[]){1, 1000},
+                  (int64_t[]){1, 4600});
+    check_profile(c, "flow_decoder", "latent_input", 3, (int64_t[]){1, 192, 1},
+                  (int64_t[]){1, 192, 862}, (int64_t[]){1, 192, 3968});
+    check_profile(c, "flow_decoder", "mask", 3, (int64_t[]){1, 1, 1}, (int64_t[]){1, 1, 862},
+                  (int64_t[]){1, 1, 3968});
+    check_profile(c, "flow_decoder", "conditioning", 3, (int64_t[]){1, 704, 1},
+                  (int64_t[]){1, 704, 862}, (int64_t[]){1, 704, 3968});
+    check_profile(c, "mel_projection", "latent_input", 3, (int64_t[]){1, 192, 1},
+                  (int64_t[]){1, 192, 862}, (int64_t[]){1, 192, 3968});
+    check_profile(c, "vocoder", "mel_input", 3, (int64_t[]){1, 80, 1}, (int64_t[]){1, 80, 862},
+                  (int64_t[]){1, 80, 3968});
     CHECK(av__build_config_profile(c, "vocoder", "latent_input") == NULL);
     CHECK(av__build_config_profile(c, "decoder", "mel_input") == NULL);
     CHECK(av__build_config_profile(c, NULL, "mel_input") == NULL);

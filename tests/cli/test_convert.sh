@@ -99,6 +99,18 @@ printf 'time,f0\n0.0,abc\n' >"$tmp/bad.csv"
 "$bin" convert "$ex" -o "$tmp/x.wav" --model "$model" --f0 "$tmp/bad.csv" >"$tmp/o" 2>"$tmp/e"
 check "malformed F0 file" "[ $? -eq 1 ] && grep -q 'bad.csv:2' $tmp/e && [ ! -e $tmp/x.wav ]"
 
+# plans: a package with built plans converts to the same samples; shapes outside a plan's
+# profiles fall back to the component's ONNX file
+rm -rf "$tmp/planned" && mkdir -p "$tmp/planned"
+for f in "$model"/*; do ln -s "$f" "$tmp/planned/"; done
+"$bin" build --package "$tmp/planned" >"$tmp/o" 2>"$tmp/e"
+check "build --package" "[ $? -eq 0 ] && [ -s $tmp/planned/vocoder.plan ]"
+"$bin" convert "$ex" -o "$tmp/planned.wav" --model "$tmp/planned" --speaker tenor --seed 7 --quiet
+check "plans give the ONNX package's samples" "cmp -s $tmp/planned.wav $tmp/a.wav"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/planned/vocoder.plan" --shape mel_input:1x80x1/1x80x100/1x80x200 >/dev/null 2>&1
+"$bin" convert "$ex" -o "$tmp/fallback.wav" --model "$tmp/planned" --speaker tenor --seed 7 --quiet 2>"$tmp/e"
+check "a chunk outside a plan's profile runs the ONNX file" "[ $? -eq 0 ] && cmp -s $tmp/fallback.wav $tmp/a.wav"
+
 # a package without a vocoder: Griffin-Lim on the decoder mel
 rm -rf "$tmp/novoc" && mkdir -p "$tmp/novoc"
 for f in "$model"/*; do ln -s "$f" "$tmp/novoc/"; done
