@@ -175,3 +175,22 @@ def test_unwritable_directory(tmp_path):
 
 def test_random_init_needs_a_seed(tmp_path):
     _one_line_error(run_export("--preset", "small", "--random-init", "--out", str(tmp_path)), "--seed")
+
+
+def test_content_encoder_computes_its_dft_basis(package):
+    # The fixed 1026 x 1024 DFT basis (4.2 MB) is built in the graph from Range/Mod/Cos/Sin
+    # (autovoice_ref.export.dft_basis_subgraph) instead of being stored: SPEC §7's 20 MB budget.
+    from autovoice_ref.export import dft_basis_reference
+    from autovoice_ref.presets import get_preset
+    preset, out = package
+    model = onnx.load(str(out / "content_encoder.onnx"))
+    big = [(i.name, list(i.dims)) for i in model.graph.initializer if int(np.prod(i.dims)) >= 1026 * 1024]
+    assert not big, big
+    ops = {n.op_type for n in model.graph.node}
+    assert {"Range", "Mod", "Cos", "Sin"} <= ops
+    assert os.path.getsize(out / "content_encoder.onnx") < 4_000_000
+    # the formula the subgraph evaluates equals the reference model's float32 buffer
+    from autovoice_ref.melfront import LogMelFrontEnd
+    cfg = get_preset(preset).content
+    ref = LogMelFrontEnd(cfg).dft_basis.numpy()
+    assert np.max(np.abs(dft_basis_reference(cfg).astype(np.float64) - ref)) <= 1e-12
