@@ -13,6 +13,8 @@ packages=(
   libyaml-dev          # model.yaml of model packages
   libopenblas-dev      # SGEMM behind the CPU backend's convolutions and matrix products
   libfftw3-dev         # FFT (single precision) of the STFT and Griffin-Lim
+  libdnnl-dev          # oneDNN: fp32/bf16/int8 convolutions of built plans (autovoice build)
+  zlib1g-dev           # deflated .npz calibration files
   # the official ONNX operator (node) tests, run by the conformance runner
   libonnx-testdata
   # reference tools: PyTorch model, ONNX export, fixtures, tool tests

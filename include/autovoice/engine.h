@@ -64,11 +64,13 @@ typedef struct av_model av_model;
 typedef struct av_session av_session;
 
 /* Loads an ONNX model (IR version >= 3, default-domain opset <= 18) from a file; external data
- * files are looked up beside it. Checks that every operator is supported, folds constants and
- * removes dead and duplicate nodes. A plan file (see "plans" below; recognised by its first
- * bytes, or refused as a damaged plan when its name ends in ".plan") is loaded instead, mapped
- * read-only. On failure *out is NULL and err gets one line naming the file and the problem (for
- * an unsupported operator: the operator and the node). */
+ * files are looked up beside it. Checks that every operator is supported, folds constants,
+ * removes dead and duplicate nodes, folds weight norm, BatchNormalization and zero Pads into
+ * convolutions and fuses pointwise chains (av_model_pass says what each pass did). A plan file
+ * (see "plans" below; recognised by its first bytes, or refused as a damaged plan when its name
+ * ends in ".plan") is loaded instead, mapped read-only. On failure *out is NULL and err gets
+ * one line naming the file and the problem (for an unsupported operator: the operator and the
+ * node). */
 av_status av_model_load(const char *path, av_model **out, char *err, size_t err_size);
 /* The same from memory (ONNX or a plan); base_dir locates external data (NULL: external data
  * refused). The bytes are not referenced after the call. */
@@ -96,6 +98,19 @@ av_status av_model_get_stats(const av_model *model, av_model_stats *stats);
 /* Calls fn(op_type, count, user) for each operator type present, most frequent first. */
 void av_model_op_histogram(const av_model *model,
                            void (*fn)(const char *op_type, int count, void *user), void *user);
+
+/* What each load pass did, in the order they ran (docs/ENGINE.md, "Load-time passes"): nodes it
+ * removed, nodes it added (fused nodes) and places it rewrote (constants folded, weights
+ * folded, chains fused, ...). A plan reports none: its passes ran when it was built. The name
+ * is a static string. */
+typedef struct av_model_pass_info {
+    const char *name;
+    int nodes_removed;
+    int nodes_added;
+    int rewrites;
+} av_model_pass_info;
+int av_model_pass_count(const av_model *model);
+av_status av_model_pass(const av_model *model, int index, av_model_pass_info *info);
 
 typedef struct av_session_config {
     int threads;       /* worker threads for this session; <= 0 means one per online CPU */
@@ -166,7 +181,7 @@ typedef struct av_plan_profile {
 } av_plan_profile;
 
 typedef struct av_plan_options {
-    av_precision precision;        /* AV_PRECISION_FP32; the others: AV_STATUS_UNSUPPORTED for now */
+    av_precision precision;        /* FP32, BF16 or INT8 (BEST: INT8); FP16: UNSUPPORTED */
     /* The ONNX file the model was loaded from: its size, mtime and a hash of its bytes go into
      * the plan so a package can tell whether the plan is still fresh. NULL: none recorded (when
      * re-saving a plan, its own record is kept). */
@@ -179,8 +194,33 @@ typedef struct av_plan_options {
     /* Explicit profiles; each replaces the configuration's profile of the same input. */
     const av_plan_profile *profiles;
     int n_profiles;
+    /* ---- reduced precision, tactics and the build report (docs/BUILDER.md) ----
+     * Inputs for calibration and for the accuracy report: an .npz file whose keys are
+     * COMPONENT/INPUT (or INPUT); NULL: the configuration's int8_calibration.data, else
+     * deterministic synthetic inputs at each profile's opt shape. */
+    const char *calib_path;
+    /* "entropy", "minmax" or "percentile"; NULL: the configuration's method (entropy). */
+    const char *calib_method;
+    /* A calibration cache (TensorRT's text format, docs/BUILDER.md): used when it was made for
+     * this model and these settings, written after calibrating otherwise. NULL: none. */
+    const char *calib_cache;
+    /* Threads for calibration, tactic timing and the report; <= 0: one per online CPU. */
+    int threads;
+    /* fp32 convolutions: 0 im2col + SGEMM (outputs bit-identical to the ONNX file's); 1 time
+     * that and the oneDNN path (channels-last, fused) at the profiles' opt shapes and keep the
+     * faster; 2 oneDNN without timing. bf16 and int8 plans always use oneDNN. */
+    int tactics;
+    /* int8: a layer whose int8 output, on the first calibration batch with float32 inputs, has
+     * an SNR below this many dB against float32 stays bf16 (fp32 without AVX512-BF16). <= 0:
+     * 30 dB. */
+    double int8_min_snr_db;
+    /* Receives the build's report, one line per call, no newline: which layer runs in which
+     * precision and why, and the accuracy of the plan against the float32 model. NULL: none. */
+    void (*report)(void *user, const char *line);
+    void *report_user;
 } av_plan_options;
-/* fp32, nothing recorded, no configuration, no profiles. */
+/* fp32, nothing recorded, no configuration, no profiles, synthetic inputs, no cache, all CPUs,
+ * no tactics, 30 dB, no report. */
 av_plan_options av_plan_options_default(void);
 
 /* Writes `model` as a plan to `path` (through PATH.tmp, fsync'ed and renamed into place, so a

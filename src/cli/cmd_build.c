@@ -15,9 +15,11 @@
 #define MAX_SHAPES 64
 
 static const char build_help[] =
-    "usage: autovoice build MODEL.onnx [-o MODEL.plan] [--component NAME] [--precision fp32]\n"
+    "usage: autovoice build MODEL.onnx [-o MODEL.plan] [--component NAME] [--precision P]\n"
     "                       [--shape NAME:MIN/OPT/MAX ...] [--config FILE] [--threads N]\n"
-    "       autovoice build --package DIR [--precision fp32] [--config FILE] [--threads N]\n"
+    "                       [--calib FILE.npz] [--calib-method M] [--calib-cache FILE]\n"
+    "                       [--int8-min-snr DB] [--tactics | --onednn]\n"
+    "       autovoice build --package DIR [--precision P] [--config FILE] [--threads N] ...\n"
     "\n"
     "Builds a plan: the model after the engine's load passes (constant folding, dead-node and\n"
     "common-subexpression elimination), stamped with this library version and this CPU's\n"
@@ -30,7 +32,30 @@ static const char build_help[] =
     "  --component NAME     which component's profiles to take from the configuration\n"
     "                       (default: the file's name when it is one of content_encoder,\n"
     "                       pitch_encoder, flow_decoder, mel_projection, vocoder)\n"
-    "  --precision P        fp32 (fp16, bf16, int8 and best are not implemented yet)\n"
+    "  --precision P        fp32 (default), bf16 or int8 (best = int8); bf16 and int8 plans run\n"
+    "                       their convolutions through oneDNN (channels-last, fused activations\n"
+    "                       and residual adds) and need AVX512-BF16 / AVX512-VNNI; the\n"
+    "                       configuration's keep_precision layers stay fp32 (bf16 plans) or\n"
+    "                       bf16 (int8 plans); the build prints each layer's precision and the\n"
+    "                       plan's accuracy against fp32 (fp16 is not implemented on the CPU)\n";
+
+/* the rest of the help (one string literal would exceed what ISO C compilers must accept) */
+static const char build_help_more[] =
+    "  --calib FILE.npz     inputs for int8 calibration and the accuracy report: keys\n"
+    "                       COMPONENT/INPUT (vocoder/mel_input, ...) or INPUT, one batch or a\n"
+    "                       stack of them (default: the configuration's int8_calibration.data,\n"
+    "                       else synthetic inputs at each profile's opt shape)\n"
+    "  --calib-method M     entropy (default; TensorRT's EntropyCalibration2), minmax or\n"
+    "                       percentile (the configuration's percentile, default 99.99)\n"
+    "  --calib-cache FILE   calibration cache in TensorRT's text format: used when it matches\n"
+    "                       this model, data and method (an unmatched one is an error), written\n"
+    "                       when absent (default: the configuration's cache_dir, when it exists)\n"
+    "  --int8-min-snr DB    a layer whose int8 output SNR on the first calibration batch is below\n"
+    "                       DB stays bf16 (default 30)\n"
+    "  --tactics            fp32: time the im2col + SGEMM and the oneDNN convolution paths at the\n"
+    "                       opt shapes and keep the faster (default: SGEMM, whose outputs are\n"
+    "                       bit-identical to the ONNX file's)\n"
+    "  --onednn             fp32: run the convolutions through oneDNN without timing\n"
     "  --shape NAME:MIN/OPT/MAX\n"
     "                       a profile for input NAME, each shape as DxDx...; sessions on the plan\n"
     "                       refuse shapes outside [MIN, MAX]; replaces the configuration's profile\n"
@@ -41,13 +66,14 @@ static const char build_help[] =
     "                       DIR/<component>.plan, with the profiles of the package's model.yaml\n"
     "                       `tensorrt` block, else of " DEFAULT_CONFIG ", --config overriding\n"
     "                       both; 'convert' uses those plans while they match their ONNX files\n"
-    "  --threads N          threads for build-time measurements (an fp32 build runs nothing)\n"
+    "  --threads N          threads for calibration, timing and the report (default: all CPUs)\n"
     "\n"
     "examples:\n"
     "  autovoice build models/default/vocoder.onnx -o vocoder.plan\n"
     "  autovoice build model.onnx -o model.plan --shape mel_input:1x80x43/1x80x862/1x80x2584\n"
     "  autovoice build --package models/default\n"
     "  autovoice build --package models/default --config my_config.yaml\n"
+    "  autovoice build vocoder.onnx -o vocoder-int8.plan --precision int8 --calib calib.npz\n"
     "\n"
     "exit status: 0 done; 1 a model, configuration or plan file failed; 2 a usage error.\n";
 
@@ -142,6 +168,14 @@ static const char *component_of(const char *path)
         if (strlen(names[i]) == len && !strncmp(base, names[i], len))
             return names[i];
     return NULL;
+}
+
+/* The builder's report lines, indented under the command's own. */
+static void print_report(void *user, const char *line)
+{
+    (void)user;
+    printf("  %s\n", line);
+    fflush(stdout);
 }
 
 /* Loads `onnx`, writes `plan`, loads the plan back and prints one line about it. */
@@ -263,13 +297,16 @@ int av_cli_build(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *component = NULL, *config = NULL, *package = NULL;
     av_plan_profile shapes[MAX_SHAPES];
-    int n_shapes = 0, threads = 0;
+    int n_shapes = 0, threads = 0, tactics = 0;
+    double min_snr = 0;
+    const char *calib = NULL, *calib_method = NULL, *calib_cache = NULL;
     av_precision precision = AV_PRECISION_FP32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(build_help, stdout);
+            fputs(build_help_more, stdout);
             return AV_CLI_OK;
         } else if (!strcmp(a, "-o") && has_value) {
             out = argv[++i];
@@ -292,6 +329,31 @@ int av_cli_build(int argc, char **argv)
                 return AV_CLI_USAGE;
             }
             n_shapes++;
+        } else if (!strcmp(a, "--calib") && has_value) {
+            calib = argv[++i];
+        } else if (!strcmp(a, "--calib-method") && has_value) {
+            calib_method = argv[++i];
+            if (strcmp(calib_method, "entropy") && strcmp(calib_method, "minmax") &&
+                strcmp(calib_method, "percentile")) {
+                fprintf(stderr, "autovoice build: unknown --calib-method '%s' (entropy, minmax, "
+                                "percentile)\n", calib_method);
+                return AV_CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--calib-cache") && has_value) {
+            calib_cache = argv[++i];
+        } else if (!strcmp(a, "--int8-min-snr") && has_value) {
+            char *end;
+            errno = 0;
+            min_snr = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || errno || !(min_snr > 0 && min_snr < 200)) {
+                fprintf(stderr, "autovoice build: bad --int8-min-snr '%s' (dB, above 0)\n",
+                        argv[i]);
+                return AV_CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--tactics")) {
+            tactics = 1;
+        } else if (!strcmp(a, "--onednn")) {
+            tactics = 2;
         } else if (!strcmp(a, "--threads") && has_value) {
             if (!av_cli_parse_int(argv[++i], 1, 1024, &threads)) {
                 fprintf(stderr, "autovoice build: bad --threads '%s'\n", argv[i]);
@@ -314,15 +376,27 @@ int av_cli_build(int argc, char **argv)
                         "profiles in a configuration: --config FILE)\n");
         return AV_CLI_USAGE;
     }
-    if (precision != AV_PRECISION_FP32) {
-        fprintf(stderr, "autovoice build: --precision %s is not implemented yet (this version "
-                        "builds fp32 plans)\n", av_precision_name(precision));
+    if (precision == AV_PRECISION_FP16) {
+        fprintf(stderr, "autovoice build: --precision fp16 is not implemented on the CPU (bf16 "
+                        "is)\n");
         return AV_CLI_FAILED;
+    }
+    if (tactics && precision != AV_PRECISION_FP32) {
+        fprintf(stderr, "autovoice build: --tactics and --onednn are for fp32 plans (bf16 and "
+                        "int8 plans always run their convolutions through oneDNN)\n");
+        return AV_CLI_USAGE;
     }
     av_plan_options opt = av_plan_options_default();
     opt.precision = precision;
     opt.profiles = shapes;
     opt.n_profiles = n_shapes;
+    opt.calib_path = calib;
+    opt.calib_method = calib_method;
+    opt.calib_cache = calib_cache;
+    opt.threads = threads;
+    opt.tactics = tactics;
+    opt.int8_min_snr_db = min_snr;
+    opt.report = print_report;
     if (package)
         return build_package(package, config, &opt);
 

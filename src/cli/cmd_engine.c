@@ -207,6 +207,16 @@ int av_cli_inspect(int argc, char **argv)
     printf("%s\n  producer %s, IR version %lld, opset %lld\n  %d nodes after optimisation, "
            "%lld parameters\n", path, st.producer[0] ? st.producer : "(unknown)",
            (long long)st.ir_version, (long long)st.opset, st.nodes, (long long)st.parameters);
+    if (av_model_pass_count(m) > 0)
+        printf("load passes:\n");
+    for (int i = 0; i < av_model_pass_count(m); i++) {
+        av_model_pass_info p;
+        av_model_pass(m, i, &p);
+        printf("  %-32s %3d rewrites, %3d nodes removed", p.name, p.rewrites, p.nodes_removed);
+        if (p.nodes_added)
+            printf(", %d fused nodes added", p.nodes_added);
+        printf("\n");
+    }
     print_plan(m);
     printf("inputs:\n");
     int n_in = av_model_input_count(m);

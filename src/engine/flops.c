@@ -16,7 +16,11 @@ double av__engine_node_flops(const av__node *node, const av__tensor *const *in,
     if (node->n_inputs < 2 || !in[0] || !in[1] || node->n_outputs < 1 || !out[0])
         return 0.0;
     const av__tensor *w = in[1];
-    if (!strcmp(op, "Conv")) {
+    if (!strcmp(op, "FusedConv") && av__attr_int(node, "transpose", 0)) {
+        double per_in = w->ndim > 0 && w->shape[0] > 0 ? count(w) / (double)w->shape[0] : 0.0;
+        return 2.0 * count(in[0]) * per_in; /* as ConvTranspose (layout does not matter) */
+    }
+    if (!strcmp(op, "Conv") || !strcmp(op, "FusedConv")) {
         /* each output element: (C_in / group) x kernel taps, i.e. W's elements per out channel */
         double per_out = w->ndim > 0 && w->shape[0] > 0 ? count(w) / (double)w->shape[0] : 0.0;
         return 2.0 * count(out[0]) * per_out;

@@ -1,5 +1,6 @@
 /* Loading a model: import, operator check, load-time constant folding, dead-node and
- * common-subexpression elimination, and the analysis of which values decide shapes. */
+ * common-subexpression elimination, the graph rewriting passes (graph/passes.h), and the
+ * analysis of which values decide shapes. */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,7 +38,10 @@ av_status av__engine_eval_node(const av__graph *g, int n, const av__op *op,
                       .n_out = node->n_outputs, .out = out_ptrs, .seed = seed,
                       .err = err, .err_size = err_size};
     void *scratch = NULL;
+    const av__op_stateful *sop = av__op_stateful_of(op);
     av_status st = op->infer(&ctx);
+    if (st == AV_STATUS_OK && sop)
+        st = sop->prepare(&ctx, &ctx.state);
     if (st != AV_STATUS_OK)
         goto fail;
     for (int i = 0; i < node->n_outputs; i++) {
@@ -58,9 +62,14 @@ av_status av__engine_eval_node(const av__graph *g, int n, const av__op *op,
     }
     st = op->run(&ctx);
     av__aligned_free(scratch);
+    if (sop)
+        sop->release(ctx.state);
+    ctx.state = NULL;
     if (st == AV_STATUS_OK)
         return AV_STATUS_OK;
 fail:
+    if (sop)
+        sop->release(ctx.state); /* NULL once released above: a no-op */
     for (int i = 0; i < node->n_outputs; i++) {
         av__aligned_free(outs[i].data);
         outs[i].data = NULL;
@@ -282,6 +291,40 @@ static void analyse_shape_values(av_model *m)
     }
 }
 
+static void record_pass(av_model *m, const char *name, int removed, int added, int rewrites)
+{
+    if (m->n_passes < AV__MAX_LOAD_PASSES)
+        m->passes[m->n_passes++] = (av_model_pass_info){name, removed, added, rewrites};
+}
+
+/* The graph rewriting passes (graph/passes.h), in order, then every node's operator found
+ * again (a pass may add internal operators). A pass that fuses adds one node per rewrite. */
+static av_status rewrite_graph(av_model *m, char *err, size_t err_size)
+{
+    static const struct {
+        const char *name;
+        av_status (*run)(av__graph *, int *, char *, size_t);
+        int fuses;
+    } passes[] = {
+        {"weight-norm folding", av__pass_fold_weight_norm, 0},
+        {"BatchNorm folding", av__pass_fold_batchnorm, 0},
+        {"pad folding", av__pass_fold_pad, 0},
+        {"pointwise-chain fusion", av__pass_fuse_pointwise, 1},
+    };
+    for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
+        int before = m->g->n_nodes, rewrites = 0;
+        av_status st = passes[i].run(m->g, &rewrites, err, err_size);
+        if (st != AV_STATUS_OK)
+            return st;
+        int added = passes[i].fuses ? rewrites : 0;
+        record_pass(m, passes[i].name, before - m->g->n_nodes + added, added, rewrites);
+    }
+    for (int n = 0; n < m->g->n_nodes; n++)
+        if (!(m->ops[n] = av__op_find(m->g->nodes[n].domain, m->g->nodes[n].op_type)))
+            return av__fail(err, err_size, AV_STATUS_INTERNAL, "a pass made node %d unknown", n);
+    return AV_STATUS_OK;
+}
+
 static void describe_value(const av__value *v, av_tensor *t)
 {
     memset(t, 0, sizeof *t);
@@ -330,13 +373,20 @@ av_status av__model_from_graph(av__graph *g, struct av__plan *plan, int optimise
         }
     }
     if (optimise) {
+        int before = g->n_nodes;
         if ((st = fold_constants(m, err, err_size)) != AV_STATUS_OK)
             goto fail;
         if ((st = remove_dead_nodes(m)) != AV_STATUS_OK)
             goto fail_oom;
+        record_pass(m, "constant folding and dead nodes", before - g->n_nodes, 0,
+                    before - g->n_nodes);
+        before = g->n_nodes;
         eliminate_common_subexpressions(m);
         if ((st = remove_dead_nodes(m)) != AV_STATUS_OK)
             goto fail_oom;
+        record_pass(m, "common subexpressions", before - g->n_nodes, 0, before - g->n_nodes);
+        if ((st = rewrite_graph(m, err, err_size)) != AV_STATUS_OK)
+            goto fail;
     }
     m->needs_value = av__calloc((size_t)g->n_values + 1, 1);
     m->input_info = av__calloc((size_t)g->n_inputs + 1, sizeof *m->input_info);
@@ -443,6 +493,16 @@ av_status av_model_get_stats(const av_model *m, av_model_stats *s)
     s->opset = m->g->opset;
     s->ir_version = m->g->ir_version;
     s->producer = m->g->producer_name ? m->g->producer_name : "";
+    return AV_STATUS_OK;
+}
+
+int av_model_pass_count(const av_model *m) { return m ? m->n_passes : 0; }
+
+av_status av_model_pass(const av_model *m, int i, av_model_pass_info *info)
+{
+    if (!m || !info || i < 0 || i >= m->n_passes)
+        return AV_STATUS_INVALID_ARGUMENT;
+    *info = m->passes[i];
     return AV_STATUS_OK;
 }
 

@@ -15,6 +15,7 @@
 #include "core/internal.h"
 #include "engine/engine_internal.h"
 #include "engine/plan_format.h"
+#include "ops/conv_dnnl.h"
 
 typedef struct plan_profile {
     char *input;
@@ -493,7 +494,8 @@ static int parse_node(rd *r, av__graph *g, av__plan *p, unsigned char *defined)
         if (!parse_attr(r, &node->attrs[i]))
             return 0;
     }
-    return !r->bad;
+    /* the recorded precision is what the node computes in (a FusedConv's attribute) */
+    return !r->bad && (av_precision)prec == av__node_precision(node);
 }
 
 /* g->inputs or g->outputs: indices of the values flagged `flag`, each once. */
@@ -642,12 +644,6 @@ static av_status load_bytes(av__plan *p, const char *path, av_model **out, char 
     if (st != AV_STATUS_OK) {
         av__fail(err, err_size, st, "%s: %s; %s", path, msg, hint);
         goto fail;
-    }
-    if (p->nodes_by_precision[AV_PRECISION_FP32] != g->n_nodes) {
-        st = av__fail(err, err_size, AV_STATUS_UNSUPPORTED,
-                      "%s: has nodes in a precision other than fp32, which autovoice %s cannot "
-                      "run; %s", path, av_version_string(), hint);
-        goto fail_graph;
     }
     for (int i = 0; i < p->n_profiles; i++) {
         plan_profile *pr = &p->profiles[i];

@@ -26,7 +26,8 @@
  *    64     4  target kind (av__plan_target: 1 = CPU x86-64; GPU kinds reserved)
  *    68     4  target architecture: 0 for CPUs; for GPUs the compute capability (e.g. 90)
  *    72     8  CPU features the plan needs (AV__PLAN_CPU_* bits; the loader refuses a plan whose
- *              needs the CPU lacks, and any bit it does not know)
+ *              needs the CPU lacks, and any bit it does not know): 0 for fp32 plans; AVX-512
+ *              F/BW/DQ/VL plus AVX512_BF16 with a bf16 node, plus AVX512_VNNI with an int8 node
  *    80     8  CPU features of the machine that built it (information only)
  *    88     8  meta offset (always 256)     96  8  meta size
  *   104     8  graph offset (meta end)     112  8  graph size
@@ -63,7 +64,8 @@
  *   u32 output count, then u32 value indices (the values flagged OUTPUT, each once)
  *   u32 node count N, then N nodes, in a topological order:
  *     str name; str op type (non-empty); str domain
- *     u32 precision (av_precision of the node's kernels; format 1 loaders run fp32 only)
+ *     u32 precision (av_precision the node computes in: a FusedConv's `precision` attribute,
+         FP32 for every other node; the loader refuses a record that disagrees)
  *     u32 input count, i32 value indices (-1: an omitted optional input; every other one is a
  *         graph input, a constant or an output of an earlier node)
  *     u32 output count, i32 value indices (-1: omitted; each value produced once, never

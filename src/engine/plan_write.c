@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "builder/build_config.h"
+#include "builder/build_plan.h"
 #include "core/internal.h"
 #include "engine/engine_internal.h"
 #include "engine/plan_format.h"
+#include "ops/conv_dnnl.h"
 
 av_plan_options av_plan_options_default(void)
 {
@@ -167,7 +169,7 @@ static void put_graph(wb *w, const av__graph *g, const uint64_t *offsets)
         wb_cstr(w, node->name ? node->name : "");
         wb_cstr(w, node->op_type);
         wb_cstr(w, node->domain ? node->domain : "");
-        wb_u32(w, AV_PRECISION_FP32); /* the only precision the builder makes today */
+        wb_u32(w, (uint32_t)av__node_precision(node));
         wb_u32(w, (uint32_t)node->n_inputs);
         for (int i = 0; i < node->n_inputs; i++)
             wb_u32(w, (uint32_t)node->inputs[i]);
@@ -371,6 +373,24 @@ static void out_zeros(out_file *o, size_t k)
 static uint64_t align_up(uint64_t x) { return (x + AV__PLAN_WEIGHT_ALIGN - 1) / AV__PLAN_WEIGHT_ALIGN * AV__PLAN_WEIGHT_ALIGN; }
 
 /* Writes the file: header, meta, graph, padding, weights; the checksum goes in last. */
+/* The CPU features the nodes' kernels need: oneDNN's bf16 / int8 convolutions are only fast
+ * (and only tested) with AVX-512 and AVX512-BF16 / VNNI; every fp32 kernel picks its SIMD
+ * variant at run time and needs nothing beyond x86-64. */
+static uint64_t cpu_needed(const av__graph *g)
+{
+    uint64_t need = 0;
+    const uint64_t avx512 = AV__PLAN_CPU_AVX512F | AV__PLAN_CPU_AVX512BW | AV__PLAN_CPU_AVX512DQ |
+                            AV__PLAN_CPU_AVX512VL;
+    for (int n = 0; n < g->n_nodes; n++) {
+        av_precision p = av__node_precision(&g->nodes[n]);
+        if (p == AV_PRECISION_BF16)
+            need |= avx512 | AV__PLAN_CPU_AVX512_BF16;
+        else if (p == AV_PRECISION_INT8)
+            need |= avx512 | AV__PLAN_CPU_AVX512_VNNI;
+    }
+    return need;
+}
+
 static av_status write_plan(const av__graph *g, const char *path, const wb *meta,
                             const wb *graph, const uint64_t *offsets, uint64_t weights_size,
                             char *err, size_t err_size)
@@ -386,8 +406,7 @@ static av_status write_plan(const av__graph *g, const char *path, const wb *meta
     put_u64_at(h, AV__PLAN_OFF_FILE_SIZE, file_size);
     put_u32_at(h, AV__PLAN_OFF_TARGET_KIND, AV__PLAN_TARGET_CPU_X86_64);
     put_u32_at(h, AV__PLAN_OFF_TARGET_ARCH, 0);
-    /* fp32 kernels pick their SIMD variant at run time: the plan needs nothing beyond x86-64 */
-    put_u64_at(h, AV__PLAN_OFF_CPU_NEEDED, 0);
+    put_u64_at(h, AV__PLAN_OFF_CPU_NEEDED, cpu_needed(g));
     put_u64_at(h, AV__PLAN_OFF_CPU_BUILT_ON, av__plan_cpu_features());
     put_u64_at(h, AV__PLAN_OFF_META, meta_off);
     put_u64_at(h, AV__PLAN_OFF_META + 8, meta->n);
@@ -458,11 +477,14 @@ av_status av_model_save_plan(const av_model *m, const char *path, const av_plan_
     if (!m || !path)
         return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "av_model_save_plan: NULL argument");
     av_plan_options o = options ? *options : av_plan_options_default();
-    if (o.precision != AV_PRECISION_FP32)
+    if (o.precision < AV_PRECISION_FP32 || o.precision > AV_PRECISION_BEST)
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "%s: unknown precision %d",
+                        path, (int)o.precision);
+    if (o.precision == AV_PRECISION_FP16)
         return av__fail(err, err_size, AV_STATUS_UNSUPPORTED,
-                        "%s: precision %s is not implemented yet (this version builds fp32 plans)",
-                        path, av_precision_name(o.precision));
+                        "%s: fp16 plans are not implemented on the CPU (bf16 is)", path);
     const av__graph *g = m->g;
+    av__graph *built = NULL; /* the builder's graph, when it makes one */
     av_plan_info mine;
     int replan = av_model_plan_info(m, &mine) == AV_STATUS_OK;
     if (!o.component && replan && mine.component[0])
@@ -482,6 +504,36 @@ av_status av_model_save_plan(const av_model *m, const char *path, const av_plan_
         av__fail(err, err_size, st, "%s: %s", path, msg);
         goto done;
     }
+    if (o.precision != AV_PRECISION_FP32 || o.tactics) {
+        if (replan) {
+            st = av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                          "%s: precision and tactics are chosen when building from ONNX; this "
+                          "model is a plan already", path);
+            goto done;
+        }
+        av__build_shape *shapes = av__calloc((size_t)n_profiles + 1, sizeof *shapes);
+        if (!shapes) {
+            st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < n_profiles; i++) {
+            shapes[i].input = profiles[i].input;
+            shapes[i].ndim = profiles[i].ndim;
+            memcpy(shapes[i].min, profiles[i].min, sizeof shapes[i].min);
+            memcpy(shapes[i].opt, profiles[i].opt, sizeof shapes[i].opt);
+            memcpy(shapes[i].max, profiles[i].max, sizeof shapes[i].max);
+        }
+        av__build_request req = {.precision = o.precision, .component = o.component,
+                                 .cfg = &cfg, .profiles = shapes, .n_profiles = n_profiles,
+                                 .o = &o};
+        st = av__build_graph(m, &req, &built, msg, sizeof msg);
+        av__free(shapes);
+        if (st != AV_STATUS_OK) {
+            av__fail(err, err_size, st, "%s: %s", path, msg);
+            goto done;
+        }
+        g = built;
+    }
     av__plan_source src = {0};
     const char *src_path = "";
     if (o.source_path) {
@@ -498,7 +550,7 @@ av_status av_model_save_plan(const av_model *m, const char *path, const av_plan_
     wb_i64(&meta, src.mtime_ns);
     wb_u64(&meta, src.hash);
     wb_cstr(&meta, o.component ? o.component : "");
-    wb_u32(&meta, (uint32_t)o.precision);
+    wb_u32(&meta, (uint32_t)(o.precision == AV_PRECISION_BEST ? AV_PRECISION_INT8 : o.precision));
     wb_u32(&meta, (uint32_t)n_profiles);
     for (int i = 0; i < n_profiles; i++) {
         wb_cstr(&meta, profiles[i].input);
@@ -542,5 +594,6 @@ done:
     av__free(offsets);
     av__free(profiles);
     av__build_config_free(&cfg);
+    av__graph_free(built);
     return st;
 }

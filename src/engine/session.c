@@ -29,6 +29,8 @@ typedef struct plan_value {
 typedef struct plan_step {
     int node;
     int in_start, out_start; /* into plan.in_ptrs / plan.out_ptrs */
+    void *state;             /* a stateful op's prepared state (ops/op.h), or NULL */
+    void (*release)(void *state);
 } plan_step;
 
 typedef struct plan {
@@ -63,6 +65,8 @@ struct av_session {
     bound_input *key;
     void **key_data;
     int ran;               /* outputs hold the results of a successful run */
+    av__session_observer observer; /* called after every step of a run (the builder's), or NULL */
+    void *observer_user;
     char err[1024];
 };
 
@@ -76,6 +80,9 @@ static void plan_free(plan *p)
 {
     if (!p)
         return;
+    for (int k = 0; k < p->n_steps; k++)
+        if (p->steps[k].release)
+            p->steps[k].release(p->steps[k].state);
     for (int i = 0; i < p->n_owned; i++)
         av__aligned_free(p->owned[i]);
     av__free(p->owned);
@@ -141,6 +148,12 @@ void av_session_free(av_session *s)
 }
 
 const char *av_session_last_error(const av_session *s) { return s ? s->err : "no session"; }
+
+void av__session_set_observer(av_session *s, av__session_observer fn, void *user)
+{
+    s->observer = fn;
+    s->observer_user = user;
+}
 
 static av_status session_fail(av_session *s, av_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -430,6 +443,17 @@ static av_status make_plan(av_session *s, plan **out)
         }
         int step = p->n_steps++;
         p->steps[step] = (plan_step){.node = n, .in_start = in_pos, .out_start = out_pos};
+        const av__op_stateful *sop = av__op_stateful_of(op);
+        if (sop) { /* once per plan: e.g. oneDNN primitives and their weights */
+            p->steps[step].release = sop->release;
+            st = sop->prepare(&ctx, &p->steps[step].state);
+            if (st != AV_STATUS_OK) {
+                av__engine_node_label(g, n, label, sizeof label);
+                st = session_fail(s, st, "node %s: %s", label, msg);
+                goto fail;
+            }
+            ctx.state = p->steps[step].state;
+        }
         for (int i = 0; i < node->n_inputs; i++) {
             int v = node->inputs[i];
             if (v >= 0 && p->vals[v].kind == KIND_ARENA)
@@ -578,13 +602,18 @@ av_status av_session_run(av_session *s)
         av__op_ctx ctx = {.node = node, .opset = g->opset, .n_in = node->n_inputs,
                           .in = p->in_ptrs + step->in_start, .n_out = node->n_outputs,
                           .out = p->out_ptrs + step->out_start, .pool = s->pool,
-                          .scratch = scratch, .seed = s->seed, .err = msg, .err_size = sizeof msg};
+                          .scratch = scratch, .seed = s->seed, .err = msg, .err_size = sizeof msg,
+                          .state = step->state};
         st = m->ops[step->node]->run(&ctx);
         if (st != AV_STATUS_OK) {
             char label[256];
             av__engine_node_label(g, step->node, label, sizeof label);
             return session_fail(s, st, "node %s: %s", label, msg);
         }
+        if (s->observer && (st = s->observer(s->observer_user, step->node, ctx.n_in, ctx.in,
+                                             ctx.n_out, ctx.out, s->err, sizeof s->err)) !=
+                               AV_STATUS_OK)
+            return st;
     }
     s->ran = 1;
     return AV_STATUS_OK;

@@ -408,7 +408,7 @@ static av_status ew_unary_resolve(const av__op_ctx *ctx, av__ew_unop op, av__ew_
     return AV_STATUS_OK;
 }
 
-static void ew_unary_params(const av__node *node, av__ew_unop op, av__ew_params *p)
+void av__ew_unary_params(const av__node *node, av__ew_unop op, av__ew_params *p)
 {
     memset(p, 0, sizeof *p);
     float alpha_default = 1.0f;
@@ -453,7 +453,7 @@ static av_status ew_unary_run(const av__op_ctx *ctx, av__ew_unop op)
     if (!ctx->out[0])
         return AV_STATUS_OK;
     av__ew_params p;
-    ew_unary_params(ctx->node, op, &p);
+    av__ew_unary_params(ctx->node, op, &p);
     ew_run_unary(ctx, fn, &p, ctx->out[0], ctx->in[0]);
     return AV_STATUS_OK;
 }

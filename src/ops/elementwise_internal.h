@@ -4,6 +4,7 @@
  *   elementwise_math.c   per-dtype kernels of the unary and binary maps (one table each)
  *   elementwise_cast.c   dtype conversion: Cast, and element load/store by dtype
  *   elementwise_vec.c    vectorisable float32 exp, sigmoid, tanh and leaky relu
+ *   elementwise_chain.c  ElementwiseChain, fused runs of steps (internal; elementwise_chain.h)
  *
  * Kernels are plain functions over contiguous runs; they never fail and never allocate. The
  * drivers choose them once per run() from the op and the input dtype. */
@@ -87,6 +88,10 @@ typedef enum av__ew_binop {
 typedef void (*av__ew_unary_fn)(void *out, const void *x, int64_t n, const av__ew_params *p);
 typedef void (*av__ew_binary_fn)(void *out, const void *a, int64_t sa, const void *b, int64_t sb,
                                  int64_t n, const av__ew_params *p);
+
+/* The attribute values of a unary map's node (alpha, beta, gamma, lambd, bias, IsInf's
+ * detect_*), ONNX defaults where absent (elementwise.c; ElementwiseChain uses them too). */
+void av__ew_unary_params(const av__node *node, av__ew_unop op, av__ew_params *p);
 
 /* The kernel of op for operands of dtype t, or NULL when the op does not take that dtype (the
  * tables follow the ONNX type constraints, so NULL means "reject the model"). */

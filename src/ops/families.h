@@ -15,5 +15,10 @@ extern const av__op av__ops_shape[];         /* src/ops/shape*.c: views, copies,
 extern const int av__ops_shape_count;
 extern const av__op av__ops_conv[];          /* src/ops/conv.c, matmul.c */
 extern const int av__ops_conv_count;
+/* Internal operators that graph passes create (domain AV__DOMAIN_INTERNAL, never ONNX's). */
+extern const av__op av__ops_elementwise_internal[];  /* src/ops/elementwise_chain.c */
+extern const int av__ops_elementwise_internal_count;
+extern const av__op_stateful av__ops_conv_internal[];         /* src/ops/conv_fused.c (FusedConv) */
+extern const int av__ops_conv_internal_count;
 
 #endif /* AV_OPS_FAMILIES_H */

@@ -35,6 +35,9 @@ typedef struct av__op_ctx {
     uint64_t seed;                 /* random ops without a `seed` attribute use this */
     char *err;                     /* message buffer (err_size bytes) */
     size_t err_size;
+    /* run() and scratch_bytes(): what the op's prepare() made for this node and these shapes
+     * (NULL when the op has no prepare, or before it ran) */
+    void *state;
 } av__op_ctx;
 
 enum {
@@ -42,7 +45,9 @@ enum {
     /* run() stays correct when output 0 is the very buffer of input 0 (same byte size): each
      * output element is written only after the input elements at its own index are read.
      * The planner then lets output 0 take input 0's memory when input 0 dies at this node. */
-    AV__OP_INPLACE = 1u << 1
+    AV__OP_INPLACE = 1u << 1,
+    /* the op is the `op` member of an av__op_stateful (below): it prepares per-node state */
+    AV__OP_STATEFUL = 1u << 2
 };
 
 typedef struct av__op {
@@ -57,7 +62,31 @@ typedef struct av__op {
     size_t (*scratch_bytes)(const av__op_ctx *ctx);
 } av__op;
 
-/* The operator called op_type in `domain` ("" and "ai.onnx" are the default domain), or NULL. */
+/* An operator with per-node state made once per plan, after infer(), for the shapes inferred
+ * (constant inputs have their data, the others do not): oneDNN primitives and weights reordered
+ * for them, say. prepare() sets *state (may be NULL) or fails with a message in ctx->err;
+ * release() frees it (NULL is a no-op); run() and scratch_bytes() get it in ctx->state.
+ * Whoever runs such an op prepares it first: the session's planner once per plan,
+ * av__engine_eval_node around its single run. Its table entry is `op`, flagged
+ * AV__OP_STATEFUL; av__op_stateful_of() gets back to the hooks. */
+typedef struct av__op_stateful {
+    av__op op; /* first: an av__op pointer to it is a pointer to this struct */
+    av_status (*prepare)(const av__op_ctx *ctx, void **state);
+    void (*release)(void *state);
+} av__op_stateful;
+
+/* The hooks of a stateful op, or NULL for any other op. */
+static inline const av__op_stateful *av__op_stateful_of(const av__op *op)
+{
+    return op && (op->flags & AV__OP_STATEFUL) ? (const av__op_stateful *)(const void *)op : NULL;
+}
+
+/* The domain of the engine's own operators, which graph passes create (fused nodes); they are
+ * found by av__op_find but not listed by av__op_count / av__op_at. */
+#define AV__DOMAIN_INTERNAL "ai.autovoice"
+
+/* The operator called op_type in `domain` ("" and "ai.onnx" are the default domain,
+ * AV__DOMAIN_INTERNAL the internal operators), or NULL. */
 const av__op *av__op_find(const char *domain, const char *op_type);
 /* Number of registered operators, and the i-th (for `inspect` and the docs). */
 int av__op_count(void);

@@ -18,6 +18,15 @@ static const family families[] = {
 
 const av__op *av__op_find(const char *domain, const char *op_type)
 {
+    if (domain && !strcmp(domain, AV__DOMAIN_INTERNAL)) {
+        for (int i = 0; i < av__ops_elementwise_internal_count; i++)
+            if (strcmp(av__ops_elementwise_internal[i].name, op_type) == 0)
+                return &av__ops_elementwise_internal[i];
+        for (int i = 0; i < av__ops_conv_internal_count; i++)
+            if (strcmp(av__ops_conv_internal[i].op.name, op_type) == 0)
+                return &av__ops_conv_internal[i].op;
+        return NULL;
+    }
     if (domain && domain[0] && strcmp(domain, "ai.onnx") != 0)
         return NULL;
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)

@@ -44,8 +44,12 @@ check "--component takes the configuration's profile" "[ $? -eq 0 ] && grep -q '
 check "no profile: any length runs" "[ $? -eq 0 ]"
 
 # refusals
-"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision int8 >"$tmp/o" 2>"$tmp/e"
-check "--precision int8: not implemented yet, exit 1, nothing written" "[ $? -eq 1 ] && grep -q 'precision int8 is not implemented yet' $tmp/e && [ ! -e $tmp/x.plan ] && [ ! -s $tmp/o ]"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision fp16 >"$tmp/o" 2>"$tmp/e"
+check "--precision fp16: not on the CPU, exit 1, nothing written" "[ $? -eq 1 ] && grep -q 'fp16 is not implemented on the CPU' $tmp/e && [ ! -e $tmp/x.plan ] && [ ! -s $tmp/o ]"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision bf16 --tactics >"$tmp/o" 2>"$tmp/e"
+check "--tactics is for fp32: usage error" "[ $? -eq 2 ] && grep -q -- '--tactics and --onednn are for fp32' $tmp/e"
+"$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --calib-method median >"$tmp/o" 2>"$tmp/e"
+check "unknown --calib-method: usage error" "[ $? -eq 2 ] && grep -q \"unknown --calib-method 'median'\" $tmp/e"
 "$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision fp64 >"$tmp/o" 2>"$tmp/e"
 check "unknown precision: usage error" "[ $? -eq 2 ] && grep -q \"unknown --precision 'fp64'\" $tmp/e"
 "$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --shape mel_input:1x80x5/1x80x50 >"$tmp/o" 2>"$tmp/e"
@@ -106,6 +110,48 @@ check "a broken configuration: exit 1, file:line:column" "[ $? -eq 1 ] && grep -
 check "--package takes no -o" "[ $? -eq 2 ]"
 "$bin" build --package "$tmp/nowhere" >"$tmp/o" 2>"$tmp/e"
 check "a missing package: exit 1" "[ $? -eq 1 ] && grep -q 'nowhere/model.yaml' $tmp/e"
+
+# reduced precision (oneDNN; CPUs with AVX512-BF16 / VNNI): the vocoder at a short profile, the
+# report on stdout, the CPU features the plan needs, a plan that runs
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+shape=mel_input:1x80x20/1x80x87/1x80x300
+if [[ $flags == *avx512_bf16* && $flags == *avx512_vnni* ]]; then
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/bf16.plan" --precision bf16 --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "bf16: done, the layers and the accuracy report" "[ $? -eq 0 ] && [ ! -s $tmp/e ] && grep -q '^  layers ([0-9]* oneDNN convolutions):$' $tmp/o && grep -Eq '^    /vocoder/resblocks.0/convs1.0/Conv +Conv [0-9]+->[0-9]+ k3 +bf16' $tmp/o && grep -Eq '^    /vocoder/conv_pre/Conv +Conv 80->[0-9]+ k7 +fp32 +kept \(keep_precision: first_conv\)$' $tmp/o && grep -q '^  precision: 0 int8, [0-9]* bf16, 6 fp32 convolutions' $tmp/o && grep -q '^  accuracy against the float32 model on 1 batch of synthetic inputs' $tmp/o && grep -q \"^$model/vocoder.onnx -> $tmp/bf16.plan: bf16 for cpu x86-64\" $tmp/o"
+  snr=$(awk '$1 == "audio_output" {print $NF}' "$tmp/o")
+  check "bf16: SNR against fp32 >= 35 dB (got $snr)" "awk -v s=$snr 'BEGIN {exit !(s >= 35)}'"
+  "$bin" inspect "$tmp/bf16.plan" >"$tmp/o" 2>"$tmp/e"
+  check "bf16: the plan needs avx512_bf16, nodes per precision" "[ $? -eq 0 ] && grep -q 'needs CPU features: avx512f avx512bw avx512dq avx512vl avx512_bf16;' $tmp/o && grep -q '^  precision bf16 ([0-9]* nodes fp32, [0-9]* nodes bf16)' $tmp/o"
+  "$bin" run "$tmp/bf16.plan" --input "mel_input=$ref/1s/mel_input.npy" --output-dir "$tmp/o_plan" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "bf16: the plan runs" "[ $? -eq 0 ] && [ -s $tmp/o_plan/audio_output.npy ]"
+
+  # int8 from an .npz (deflated, key COMPONENT/INPUT), with a calibration cache
+  (cd "$ref/1s" && /usr/bin/python3 -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED); z.write('mel_input.npy', 'vocoder/mel_input.npy'); z.close()" "$tmp/calib.npz")
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/int8.plan" --precision int8 --shape $shape --calib "$tmp/calib.npz" --calib-cache "$tmp/v.calib" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "int8: calibrated from the .npz, the cache written, int8 and kept bf16 layers" "[ $? -eq 0 ] && grep -q \"^  calibration: [0-9]* tensors, entropy, 2 passes over $tmp/calib.npz (1 batch)\" $tmp/o && grep -q \"^  calibration cache written: $tmp/v.calib$\" $tmp/o && grep -Eq '^    /vocoder/resblocks.0/convs1.0/Conv +Conv [0-9]+->[0-9]+ k3 +(int8 +int8 SNR|bf16 +int8 SNR [0-9.]+ dB <)' $tmp/o && grep -Eq '^    /vocoder/ups.0/ConvTranspose +ConvTranspose [0-9]+->[0-9]+ k16 +bf16 +kept \(keep_precision: upsamplers\)$' $tmp/o && grep -q '^  precision: [1-9][0-9]* int8, ' $tmp/o"
+  snr=$(awk '$1 == "audio_output" {print $NF}' "$tmp/o")
+  check "int8: SNR against fp32 >= 25 dB (got $snr)" "awk -v s=$snr 'BEGIN {exit !(s >= 25)}'"
+  check "int8: the cache is TensorRT's text format, the tensors by their ONNX names" "head -1 $tmp/v.calib | grep -q '^TRT-8601-EntropyCalibration2$' && sed -n 2p $tmp/v.calib | grep -q '^__autovoice_fingerprint_[0-9a-f]\{16\}: 3f800000$' && grep -q '^/vocoder/ups.0/ConvTranspose_output_0: [0-9a-f]\{8\}$' $tmp/v.calib && ! grep -q '#cl' $tmp/v.calib"
+  "$bin" inspect "$tmp/int8.plan" >"$tmp/o" 2>"$tmp/e"
+  check "int8: the plan needs avx512_vnni" "[ $? -eq 0 ] && grep -q 'needs CPU features: .*avx512_vnni' $tmp/o && grep -q 'nodes int8)' $tmp/o"
+  "$bin" run "$tmp/int8.plan" --input "mel_input=$ref/1s/mel_input.npy" --output-dir "$tmp/o_plan" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "int8: the plan runs" "[ $? -eq 0 ] && [ -s $tmp/o_plan/audio_output.npy ]"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/int8b.plan" --precision int8 --shape $shape --calib "$tmp/calib.npz" --calib-cache "$tmp/v.calib" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "int8: a matching cache skips calibration" "[ $? -eq 0 ] && grep -q \"^  calibration: [0-9]* tensors from the cache $tmp/v.calib$\" $tmp/o"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --precision int8 --shape $shape --calib "$tmp/calib.npz" --calib-method minmax --calib-cache "$tmp/v.calib" >"$tmp/o" 2>"$tmp/e"
+  check "int8: a cache made with other settings is refused, nothing written" "[ $? -eq 1 ] && grep -q 'made for another model or other calibration settings' $tmp/e && grep -q 'give another --calib-cache' $tmp/e && [ ! -e $tmp/x.plan ]"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/mm.plan" --precision int8 --shape $shape --calib-method minmax --int8-min-snr 60 >"$tmp/o" 2>"$tmp/e"
+  check "int8: synthetic inputs, minmax, a strict SNR bound keeps layers bf16" "[ $? -eq 0 ] && grep -q '^  calibration: [0-9]* tensors, minmax, 1 pass over synthetic inputs' $tmp/o && grep -q 'int8 SNR [0-9.]* dB < 60 dB' $tmp/o"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --precision int8 --calib "$tmp/missing.npz" >"$tmp/o" 2>"$tmp/e"
+  check "int8: a missing --calib file: exit 1, named" "[ $? -eq 1 ] && grep -q 'missing.npz' $tmp/e"
+  (cd "$ref/1s" && /usr/bin/python3 -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w'); z.write('mel_input.npy', 'content/input_audio.npy'); z.close()" "$tmp/other.npz")
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --precision int8 --shape $shape --calib "$tmp/other.npz" >"$tmp/o" 2>"$tmp/e"
+  check "int8: an .npz without the input: the key named" "[ $? -eq 1 ] && grep -q \"no array for input 'mel_input' (key vocoder/mel_input)\" $tmp/e && [ ! -e $tmp/x.plan ]"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/tac.plan" --tactics --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "fp32 --tactics: both paths timed, the choice said" "[ $? -eq 0 ] && grep -Eq '^  tactics at the opt shapes, best of 3 runs on 2 threads: im2col \+ SGEMM [0-9.]+ ms, oneDNN [0-9.]+ ms: (oneDNN|im2col \+ SGEMM)$' $tmp/o && grep -q 'fp32 for cpu x86-64' $tmp/o"
+else
+  echo "skip reduced-precision builds: this CPU lacks AVX512-BF16 or AVX512-VNNI"
+fi
 
 echo "test_build: $fails failure(s)"
 [ $fails -eq 0 ]
