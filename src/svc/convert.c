@@ -776,7 +776,7 @@ av_status av_convert_file(av_converter *cv, const char *in_path, const char *out
         return cv_fail(cv, AV_STATUS_INVALID_ARGUMENT, "%s: the output would overwrite the input", out_path);
     struct stat sb;
     if (!overwrite && lstat(out_path, &sb) == 0)
-        return cv_fail(cv, AV_STATUS_INVALID_ARGUMENT, "%s: exists (use --force to replace it)", out_path);
+        return cv_fail(cv, AV_STATUS_INVALID_ARGUMENT, "%s: exists, and replacing it was not asked for", out_path);
     av_audio in = {0}, out = {0};
     char msg[768];
     av_status st = av_audio_read(in_path, &in, msg, sizeof msg);
