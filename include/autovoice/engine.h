@@ -112,9 +112,33 @@ typedef struct av_model_pass_info {
 int av_model_pass_count(const av_model *model);
 av_status av_model_pass(const av_model *model, int index, av_model_pass_info *info);
 
+/* Where a session runs. */
+typedef enum av_device_kind {
+    AV_DEVICE_CPU = 0,
+    AV_DEVICE_CUDA = 1             /* an NVIDIA GPU through the CUDA backend (when built) */
+} av_device_kind;
+
+/* How a CUDA session does float math. */
+typedef enum av_gpu_math {
+    AV_GPU_FP32 = 0,               /* float32 storage and arithmetic */
+    AV_GPU_TF32 = 1,               /* float32 storage; convolutions / products on TF32 cores */
+    AV_GPU_FP16 = 2                /* float16 storage; products in fp16 with float32
+                                      accumulation; pointwise math in float32 registers */
+} av_gpu_math;
+/* "fp32", "tf32", "fp16"; "unknown" otherwise. */
+const char *av_gpu_math_name(av_gpu_math math);
+
+/* Parses "cpu", "cuda" or "cuda:N" into *kind and *index (0 for "cpu" and "cuda").
+ * AV_STATUS_INVALID_ARGUMENT with a message for anything else. Does not look for the device. */
+av_status av_device_parse(const char *text, av_device_kind *kind, int *index, char *err,
+                          size_t err_size);
+
 typedef struct av_session_config {
     int threads;       /* worker threads for this session; <= 0 means one per online CPU */
     uint64_t seed;     /* generator seed for random operators that carry no seed attribute */
+    av_device_kind device;  /* AV_DEVICE_CPU (default) or AV_DEVICE_CUDA */
+    int device_index;       /* CUDA: which GPU (cuda:N); default 0 */
+    av_gpu_math gpu_math;   /* CUDA: default AV_GPU_FP32 */
 } av_session_config;
 av_session_config av_session_config_default(void);
 
@@ -152,8 +176,16 @@ typedef struct av_session_memory {
     int runtime_nodes;          /* nodes executed per run */
     double gflop;               /* estimated GFLOP per run (convolutions and matrix products) */
     int in_place_nodes;         /* nodes that write their output over their dying input */
+    /* CUDA sessions (0 on the CPU): */
+    size_t device_bytes;        /* GPU memory the plan holds (arena, scratch, plan-time values) */
+    int cpu_fallback_nodes;     /* runtime nodes that run on the CPU for want of a GPU kernel */
+    int graph_replay;           /* 1 once runs replay one captured CUDA graph */
 } av_session_memory;
 av_status av_session_get_memory(const av_session *session, av_session_memory *memory);
+
+/* One line about where a session runs ("cpu, 2 threads" or "cuda:0, fp16, CUDA graph"), then,
+ * for a planned CUDA session, one line per node that runs on the CPU fallback and why. */
+av_status av_session_describe_device(const av_session *session, char *out, size_t size);
 
 /* ---- plans: models built ahead of time (`autovoice build`; docs/BUILDER.md) -------------------
  *

@@ -131,39 +131,79 @@ static void human_bytes(size_t b, char *out, size_t n)
         snprintf(out, n, "%zu B", b);
 }
 
+int av_cli_device_config(const char *cmd, const char *device, const char *precision,
+                         av_session_config *cfg)
+{
+    char err[256];
+    av_device_kind kind = AV_DEVICE_CPU;
+    int index = 0;
+    if (device && av_device_parse(device, &kind, &index, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "autovoice %s: %s\n", cmd, err);
+        return 0;
+    }
+    cfg->device = kind;
+    cfg->device_index = index;
+    cfg->gpu_math = AV_GPU_FP32;
+    if (!precision || !strcmp(precision, "fp32"))
+        return 1;
+    if (kind == AV_DEVICE_CPU) {
+        fprintf(stderr, "autovoice %s: --precision %s needs --device cuda (on the CPU a plan "
+                        "carries its precision: autovoice build --precision)\n", cmd, precision);
+        return 0;
+    }
+    if (!strcmp(precision, "tf32"))
+        cfg->gpu_math = AV_GPU_TF32;
+    else if (!strcmp(precision, "fp16"))
+        cfg->gpu_math = AV_GPU_FP16;
+    else {
+        fprintf(stderr, "autovoice %s: unknown --precision '%s' (fp32, tf32 or fp16 on cuda)\n",
+                cmd, precision);
+        return 0;
+    }
+    return 1;
+}
+
 static const char inspect_help[] =
     "usage: autovoice inspect MODEL.onnx|MODEL.plan [--shape NAME=DxDx... ...] [--threads N]\n"
+    "                         [--device cpu|cuda[:N]] [--precision fp32|tf32|fp16]\n"
     "\n"
     "Describes an ONNX model as autovoice's engine loads it: inputs and outputs with their\n"
     "symbolic shapes, operators used, parameter count, what the load passes folded; for a plan\n"
     "(autovoice build) also its builder, target, precision, source and profiles. With a\n"
     "--shape for each dynamic input, also plans a session: arena bytes (and the naive sum),\n"
-    "in-place nodes and GFLOP of one run.\n"
+    "in-place nodes and GFLOP of one run; with --device cuda, the GPU memory of the plan and\n"
+    "every node that would run on the CPU fallback (no CUDA kernel for it) and why.\n"
     "\n"
     "examples:\n"
     "  autovoice inspect models/default/vocoder.onnx\n"
     "  autovoice inspect models/default/vocoder.onnx --shape mel_input=1x80x87\n"
     "  autovoice inspect models/default/vocoder.plan\n"
+    "  autovoice inspect models/default/flow_decoder.onnx --device cuda --shape latent_input=1x192x100 ...\n"
     "\n"
     "exit status: 0 done; 1 the model could not be loaded or planned; 2 a usage error.\n";
 
 static const char run_help[] =
     "usage: autovoice run MODEL.onnx|MODEL.plan --input NAME=FILE.npy ... [--output-dir DIR]\n"
     "                     [--threads N] [--repeat N] [--warmup N]\n"
+    "                     [--device cpu|cuda[:N]] [--precision fp32|tf32|fp16]\n"
     "\n"
-    "Runs any ONNX model (or a plan from autovoice build) on the CPU with inputs from .npy files, writes every output as\n"
-    "DIR/NAME.npy (default: the current directory) and prints the median latency over\n"
-    "--repeat runs after --warmup runs.\n"
+    "Runs any ONNX model (or a plan from autovoice build) with inputs from .npy files, writes\n"
+    "every output as DIR/NAME.npy (default: the current directory) and prints the median\n"
+    "latency over --repeat runs after --warmup runs. --device cuda runs it on an NVIDIA GPU\n"
+    "(builds with the CUDA backend): --precision fp32 (exact float32, default), tf32 (float32\n"
+    "on TF32 tensor cores) or fp16 (float16 storage, float32 accumulation); a GPU latency\n"
+    "includes the input upload and output download.\n"
     "\n"
     "examples:\n"
     "  autovoice run vocoder.onnx --input mel_input=mel.npy --output-dir out/\n"
     "  autovoice run vocoder.onnx --input mel_input=mel.npy --threads 2 --repeat 20\n"
+    "  autovoice run vocoder.onnx --input mel_input=mel.npy --device cuda --precision fp16 --repeat 50\n"
     "\n"
     "exit status: 0 done; 1 a file, the model or a run failed; 2 a usage error.\n";
 
 int av_cli_inspect(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *device = NULL, *precision = NULL;
     int threads = 1;
     struct { const char *name; int ndim; int64_t shape[AV_MAX_DIMS]; } shapes[64];
     int n_shapes = 0;
@@ -185,6 +225,10 @@ int av_cli_inspect(int argc, char **argv)
                 fprintf(stderr, "autovoice inspect: bad --threads '%s'\n", argv[i]);
                 return AV_CLI_USAGE;
             }
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            device = argv[++i];
+        } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            precision = argv[++i];
         } else if (argv[i][0] != '-' && !path) {
             path = argv[i];
         } else {
@@ -196,6 +240,10 @@ int av_cli_inspect(int argc, char **argv)
         fprintf(stderr, "usage: autovoice inspect MODEL.onnx [--shape NAME=DxDxD ...]\n");
         return AV_CLI_USAGE;
     }
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = threads;
+    if (!av_cli_device_config("inspect", device, precision, &cfg))
+        return AV_CLI_USAGE;
     char err[1024];
     av_model *m;
     if (av_model_load(path, &m, err, sizeof err) != AV_STATUS_OK) {
@@ -250,8 +298,6 @@ int av_cli_inspect(int argc, char **argv)
         av_model_free(m);
         return rc;
     }
-    av_session_config cfg = av_session_config_default();
-    cfg.threads = threads;
     av_session *s = NULL;
     void *buffers[64] = {0};
     if (av_session_create(m, &cfg, &s, err, sizeof err) != AV_STATUS_OK) {
@@ -294,6 +340,11 @@ int av_cli_inspect(int argc, char **argv)
     printf("plan for these shapes:\n  %d nodes run per inference (%d in place), %.3f GFLOP "
            "(convolutions and matrix products)\n  arena %s (without reuse: %s), computed while "
            "planning: %s\n", mem.runtime_nodes, mem.in_place_nodes, mem.gflop, a, b, c);
+    if (cfg.device != AV_DEVICE_CPU) {
+        char where[4096];
+        av_session_describe_device(s, where, sizeof where);
+        printf("  %s", where);
+    }
 done:
     for (int i = 0; i < 64; i++)
         free(buffers[i]);
@@ -317,7 +368,7 @@ static int cmp_double(const void *a, const void *b)
 
 int av_cli_run(int argc, char **argv)
 {
-    const char *path = NULL, *out_dir = ".";
+    const char *path = NULL, *out_dir = ".", *device = NULL, *precision = NULL;
     int threads = 0, repeat = 1, warmup = 1;
     const char *in_names[64], *in_files[64];
     int n_inputs = 0;
@@ -351,6 +402,10 @@ int av_cli_run(int argc, char **argv)
                 fprintf(stderr, "autovoice run: bad --warmup '%s'\n", argv[i]);
                 return AV_CLI_USAGE;
             }
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            device = argv[++i];
+        } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            precision = argv[++i];
         } else if (argv[i][0] != '-' && !path) {
             path = argv[i];
         } else {
@@ -363,6 +418,10 @@ int av_cli_run(int argc, char **argv)
                         "[--output-dir DIR] [--threads N] [--repeat N] [--warmup N]\n");
         return AV_CLI_USAGE;
     }
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = threads;
+    if (!av_cli_device_config("run", device, precision, &cfg))
+        return AV_CLI_USAGE;
     struct stat sb;
     if (stat(out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "autovoice: %s: not a directory\n", out_dir);
@@ -379,8 +438,6 @@ int av_cli_run(int argc, char **argv)
         fprintf(stderr, "autovoice: %s\n", err);
         return AV_CLI_FAILED;
     }
-    av_session_config cfg = av_session_config_default();
-    cfg.threads = threads;
     if (av_session_create(m, &cfg, &s, err, sizeof err) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s\n", err);
         goto done;
@@ -431,6 +488,11 @@ int av_cli_run(int argc, char **argv)
            repeat == 1 ? "" : "s", warmup, mem.gflop,
            times[repeat / 2] > 0 ? mem.gflop / (times[repeat / 2] * 1e-3) : 0.0,
            (double)mem.arena_bytes / (1 << 20));
+    if (cfg.device != AV_DEVICE_CPU) {
+        char where[4096];
+        av_session_describe_device(s, where, sizeof where);
+        printf("  %s", where);
+    }
     for (int i = 0; i < av_model_output_count(m); i++) {
         av_tensor info, out;
         av_model_output(m, i, &info);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "cuda/backend.h"
 #include "engine/engine_internal.h"
 #include "engine/plan_format.h"
 
@@ -45,6 +46,7 @@ typedef struct plan {
     int in_place;
     void **owned;          /* data of KIND_PLANNED values */
     int n_owned;
+    av__cuda_plan *cuda;   /* a CUDA session's device side (then `arena` is NULL) */
 } plan;
 
 typedef struct bound_input {
@@ -58,6 +60,9 @@ typedef struct bound_input {
 struct av_session {
     const av_model *model;
     av__threadpool *pool;
+    av__cuda_context *cuda; /* a CUDA session's device, stream and constants, else NULL */
+    int device_index;
+    av_gpu_math gpu_math;
     uint64_t seed;
     bound_input *inputs;
     plan *plan;
@@ -72,7 +77,8 @@ struct av_session {
 
 av_session_config av_session_config_default(void)
 {
-    av_session_config c = {.threads = 0, .seed = 0x5eed};
+    av_session_config c = {.threads = 0, .seed = 0x5eed, .device = AV_DEVICE_CPU,
+                           .device_index = 0, .gpu_math = AV_GPU_FP32};
     return c;
 }
 
@@ -80,6 +86,7 @@ static void plan_free(plan *p)
 {
     if (!p)
         return;
+    av__cuda_plan_free(p->cuda);
     for (int k = 0; k < p->n_steps; k++)
         if (p->steps[k].release)
             p->steps[k].release(p->steps[k].state);
@@ -129,6 +136,19 @@ av_status av_session_create(const av_model *model, const av_session_config *conf
         av_session_free(s);
         return av__fail(err, err_size, st, "cannot start %d threads", cfg.threads);
     }
+    if (cfg.device == AV_DEVICE_CUDA) {
+        s->device_index = cfg.device_index;
+        s->gpu_math = cfg.gpu_math;
+        st = av__cuda_context_create(cfg.device_index, cfg.gpu_math, &s->cuda, err, err_size);
+        if (st != AV_STATUS_OK) {
+            av_session_free(s);
+            return st;
+        }
+    } else if (cfg.device != AV_DEVICE_CPU) {
+        av_session_free(s);
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "unknown device kind %d",
+                        (int)cfg.device);
+    }
     *out = s;
     return AV_STATUS_OK;
 }
@@ -144,6 +164,7 @@ void av_session_free(av_session *s)
     av__free(s->key_data);
     av__free(s->inputs);
     av__threadpool_free(s->pool);
+    av__cuda_context_free(s->cuda);
     av__free(s);
 }
 
@@ -327,6 +348,45 @@ static void assign_in_place(plan *p, const av_model *m)
     }
 }
 
+/* The device side of plan p for a CUDA session: which values the runtime steps use and how
+ * they get to the GPU, then av__cuda_plan_create. */
+static av_status make_cuda_plan(av_session *s, plan *p)
+{
+    const av__graph *g = s->model->g;
+    av__cuda_value *values = av__calloc((size_t)g->n_values + 1, sizeof *values);
+    av__cuda_step *steps = av__calloc((size_t)p->n_steps + 1, sizeof *steps);
+    if (!values || !steps) {
+        av__free(values);
+        av__free(steps);
+        return session_fail(s, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    for (int k = 0; k < p->n_steps; k++) {
+        const av__node *node = &g->nodes[p->steps[k].node];
+        steps[k] = (av__cuda_step){.node = p->steps[k].node, .op = s->model->ops[p->steps[k].node]};
+        for (int j = 0; j < node->n_inputs + node->n_outputs; j++) {
+            int v = j < node->n_inputs ? node->inputs[j] : node->outputs[j - node->n_inputs];
+            if (v < 0)
+                continue;
+            const plan_value *pv = &p->vals[v];
+            av__cuda_value *cv = &values[v];
+            cv->host = &pv->t;
+            cv->kind = pv->kind == KIND_CONST     ? AV__CUDA_VALUE_CONST
+                       : pv->kind == KIND_PLANNED ? AV__CUDA_VALUE_PLANNED
+                       : pv->kind == KIND_INPUT   ? AV__CUDA_VALUE_INPUT
+                                                  : AV__CUDA_VALUE_ARENA;
+            cv->offset = pv->offset;
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (values[g->outputs[i]].kind == AV__CUDA_VALUE_ARENA)
+            values[g->outputs[i]].graph_output = 1;
+    av_status st = av__cuda_plan_create(s->cuda, g, values, steps, p->n_steps, p->arena_bytes,
+                                        s->seed, &p->cuda, s->err, sizeof s->err);
+    av__free(values);
+    av__free(steps);
+    return st;
+}
+
 static av_status make_plan(av_session *s, plan **out)
 {
     const av_model *m = s->model;
@@ -443,7 +503,7 @@ static av_status make_plan(av_session *s, plan **out)
         }
         int step = p->n_steps++;
         p->steps[step] = (plan_step){.node = n, .in_start = in_pos, .out_start = out_pos};
-        const av__op_stateful *sop = av__op_stateful_of(op);
+        const av__op_stateful *sop = s->cuda ? NULL : av__op_stateful_of(op);
         if (sop) { /* once per plan: e.g. oneDNN primitives and their weights */
             p->steps[step].release = sop->release;
             st = sop->prepare(&ctx, &p->steps[step].state);
@@ -475,7 +535,7 @@ static av_status make_plan(av_session *s, plan **out)
                 goto fail;
             }
         }
-        if (op->scratch_bytes) {
+        if (op->scratch_bytes && !s->cuda) {
             size_t sb = op->scratch_bytes(&ctx);
             if (sb > p->scratch_bytes)
                 p->scratch_bytes = sb;
@@ -489,10 +549,17 @@ static av_status make_plan(av_session *s, plan **out)
         if (pv->kind == KIND_ARENA)
             pv->last = p->n_steps; /* outputs stay until the next run */
     }
-    assign_in_place(p, m);
+    if (!s->cuda) /* CUDA kernels write outputs apart from their inputs */
+        assign_in_place(p, m);
     if ((st = place_in_arena(p, g->n_values)) != AV_STATUS_OK) {
         st = session_fail(s, st, "out of memory");
         goto fail;
+    }
+    if (s->cuda) {
+        if ((st = make_cuda_plan(s, p)) != AV_STATUS_OK)
+            goto fail;
+        *out = p;
+        return AV_STATUS_OK;
     }
     size_t scratch_off = (p->arena_bytes + 63) / 64 * 64;
     if (scratch_off > SIZE_MAX - p->scratch_bytes ||
@@ -580,6 +647,32 @@ av_status av_session_prepare(av_session *s)
     return AV_STATUS_OK;
 }
 
+/* A CUDA session's run: the device plan runs; graph outputs computed there point into its host
+ * buffers afterwards. */
+static av_status run_cuda(av_session *s, plan *p)
+{
+    const av__graph *g = s->model->g;
+    const void *stack_data[16];
+    const void **data = g->n_inputs <= 16 ? stack_data
+                                          : av__calloc((size_t)g->n_inputs, sizeof *data);
+    if (!data)
+        return session_fail(s, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < g->n_inputs; i++)
+        data[i] = s->inputs[i].data;
+    av_status st = av__cuda_plan_run(p->cuda, data, s->err, sizeof s->err);
+    if (data != stack_data)
+        av__free(data);
+    if (st != AV_STATUS_OK)
+        return st;
+    for (int i = 0; i < g->n_outputs; i++) {
+        plan_value *pv = &p->vals[g->outputs[i]];
+        if (pv->kind == KIND_ARENA)
+            pv->t.data = (void *)(uintptr_t)av__cuda_plan_output(p->cuda, g->outputs[i]);
+    }
+    s->ran = 1;
+    return AV_STATUS_OK;
+}
+
 av_status av_session_run(av_session *s)
 {
     av_status st = av_session_prepare(s);
@@ -594,6 +687,8 @@ av_status av_session_run(av_session *s)
         if (pv->kind == KIND_INPUT)
             pv->t.data = (void *)(uintptr_t)s->inputs[i].data;
     }
+    if (p->cuda)
+        return run_cuda(s, p);
     void *scratch = p->scratch_bytes ? (char *)p->arena + (p->arena_bytes + 63) / 64 * 64 : NULL;
     char msg[768];
     for (int k = 0; k < p->n_steps; k++) {
@@ -655,5 +750,47 @@ av_status av_session_get_memory(const av_session *s, av_session_memory *mem)
     mem->runtime_nodes = s->plan->n_steps;
     mem->gflop = s->plan->gflop;
     mem->in_place_nodes = s->plan->in_place;
+    if (s->plan->cuda)
+        av__cuda_plan_stats(s->plan->cuda, &mem->device_bytes, &mem->cpu_fallback_nodes,
+                            &mem->graph_replay);
+    return AV_STATUS_OK;
+}
+
+av_status av_session_describe_device(const av_session *s, char *out, size_t size)
+{
+    if (!s || !out || size == 0)
+        return AV_STATUS_INVALID_ARGUMENT;
+    size_t len = 0;
+    out[0] = '\0';
+#define APPEND(...)                                                                              \
+    do {                                                                                         \
+        if (len < size) {                                                                        \
+            int n_ = snprintf(out + len, size - len, __VA_ARGS__);                               \
+            len += n_ > 0 ? (size_t)n_ : 0;                                                      \
+        }                                                                                        \
+    } while (0)
+    if (!s->cuda) {
+        int threads = av__threadpool_size(s->pool);
+        APPEND("cpu, %d thread%s\n", threads, threads == 1 ? "" : "s");
+        return AV_STATUS_OK;
+    }
+    APPEND("cuda:%d, %s", s->device_index, av_gpu_math_name(s->gpu_math));
+    if (!s->plan || !s->plan->cuda) {
+        APPEND(" (not planned yet)\n");
+        return AV_STATUS_OK;
+    }
+    size_t dev = 0;
+    int cpu = 0, replay = 0;
+    av__cuda_plan_stats(s->plan->cuda, &dev, &cpu, &replay);
+    APPEND(", %.1f MiB on the GPU, %s, %d node%s on the CPU fallback\n", dev / 1048576.0,
+           replay ? "runs replay a CUDA graph" : "eager launches", cpu, cpu == 1 ? "" : "s");
+    const char *why;
+    int node;
+    for (int i = 0; (node = av__cuda_plan_cpu_step(s->plan->cuda, i, &why)) >= 0; i++) {
+        char label[256];
+        av__engine_node_label(s->model->g, node, label, sizeof label);
+        APPEND("  on the CPU: %s: %s\n", label, why);
+    }
+#undef APPEND
     return AV_STATUS_OK;
 }
