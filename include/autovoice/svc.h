@@ -27,6 +27,7 @@
 
 #include "autovoice/audio.h"
 #include "autovoice/common.h"
+#include "autovoice/engine.h"
 #include "autovoice/f0.h"
 
 #ifdef __cplusplus
@@ -38,6 +39,10 @@ typedef struct av_converter av_converter;
 /* Loads the package in `model_dir`; `threads` as av_session_config (<= 0: one per CPU). */
 av_status av_converter_create(const char *model_dir, int threads, av_converter **out, char *err,
                               size_t err_size);
+/* The same with every component's session made from session_cfg (threads, and device / GPU math
+ * for a converter on a GPU: then the package's ONNX components run there, not its CPU plans). */
+av_status av_converter_create_with(const char *model_dir, const av_session_config *session_cfg,
+                                   av_converter **out, char *err, size_t err_size);
 void av_converter_free(av_converter *converter);
 
 /* Named speakers of the package, and the sizes conversion needs. Strings live as long as the

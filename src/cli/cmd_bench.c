@@ -21,7 +21,7 @@
 
 static const char bench_help[] =
     "usage: autovoice bench [--model DIR|FILE.onnx] [--component NAME|all|pipeline[,...]]\n"
-    "                       [--device cpu] [--precision LIST] [--seconds LIST] [--threads N]\n"
+    "                       [--device cpu|cuda[:N]] [--precision LIST] [--seconds LIST] [--threads N]\n"
     "                       [--repeat N] [--warmup N] [--input FILE] [--json FILE]\n"
     "                       [--markdown FILE] [--save-tensors DIR]\n"
     "\n"
@@ -30,7 +30,7 @@ static const char bench_help[] =
     "conversion ('pipeline': av_convert on --input looped to each length): latency p50/p90/p99\n"
     "over --repeat runs after --warmup runs, throughput (seconds of audio per second), real-time\n"
     "factor, load and planning time, the plan's arena and the process's peak RSS, and the\n"
-    "accuracy of each precision against autovoice fp32 on the same inputs (max and mean abs\n"
+    "accuracy of each precision against autovoice fp32 on the CPU on the same inputs (max and mean abs\n"
     "difference, RMSE, Pearson correlation, SNR dB; per output, and on the final waveform).\n"
     "\n"
     "options:\n"
@@ -38,9 +38,10 @@ static const char bench_help[] =
     "                       (named after the component, or give --component NAME)\n"
     "  --component LIST     component names, 'pipeline', or 'all' (default: every component of\n"
     "                       the package, then the pipeline)\n"
-    "  --device cpu         the only device of this build\n"
-    "  --precision LIST     fp32, fp16, bf16, int8 (default fp32); a precision this build cannot\n"
-    "                       run yet is reported and skipped\n"
+    "  --device DEV         cpu (default), or cuda / cuda:N in a build with the CUDA backend (GPU\n"
+    "                       latencies include the input upload and output download)\n"
+    "  --precision LIST     fp32, tf32, fp16, bf16, int8 (default fp32; tf32 and fp16 on cuda);\n"
+    "                       a precision this build or device cannot run is reported and skipped\n"
     "  --seconds LIST       input lengths in seconds of audio (default 1,10)\n"
     "  --threads N          engine threads (default: one per online CPU)\n"
     "  --repeat N           timed runs per measurement (default 10)\n"
@@ -78,43 +79,75 @@ static const struct bench_component {
 };
 #define N_COMPONENTS (int)(sizeof components / sizeof components[0])
 
-static const char *const known_precisions[] = {"fp32", "fp16", "bf16", "int8"};
+static const char *const known_precisions[] = {"fp32", "tf32", "fp16", "bf16", "int8"};
 
-/* Why `precision` on `device` cannot run in this build, or NULL when it can. The builder's
- * reduced-precision plans and the CUDA backend plug in here and in open_session/open_converter. */
-static const char *variant_unavailable(const char *device, const char *precision)
+/* The session configuration of `precision` on `device`, or NULL with *why set when this build
+ * cannot run it. The builder's reduced-precision CPU plans plug in here too. */
+static int variant_config(const char *device, const char *precision, int threads,
+                          av_session_config *cfg, const char **why)
 {
-    if (strcmp(device, "cpu") != 0)
-        return "not available in this build yet: no CUDA backend";
-    if (strcmp(precision, "fp32") != 0)
-        return "not available in this build yet: no reduced-precision plans";
-    return NULL;
+    char err[256];
+    *cfg = av_session_config_default();
+    cfg->threads = threads;
+    if (av_device_parse(device, &cfg->device, &cfg->device_index, err, sizeof err) != AV_STATUS_OK) {
+        *why = "unknown device";
+        return 0;
+    }
+    if (cfg->device == AV_DEVICE_CPU) {
+        if (strcmp(precision, "fp32") != 0) {
+            *why = !strcmp(precision, "tf32") ? "tf32 is a GPU mode"
+                                              : "not available in this build yet: no reduced-precision plans";
+            return 0;
+        }
+        return 1;
+    }
+    if (!strstr(av_build_info(), "backends: cpu cuda")) {
+        *why = "this build has no CUDA backend (configured without nvcc and cuDNN)";
+        return 0;
+    }
+    if (!strcmp(precision, "fp32"))
+        cfg->gpu_math = AV_GPU_FP32;
+    else if (!strcmp(precision, "tf32"))
+        cfg->gpu_math = AV_GPU_TF32;
+    else if (!strcmp(precision, "fp16"))
+        cfg->gpu_math = AV_GPU_FP16;
+    else {
+        *why = "not available on the GPU yet (fp32, tf32, fp16)";
+        return 0;
+    }
+    return 1;
 }
 
-/* A session running `model` as `precision` on `device`: for fp32 on the CPU, the engine on the
- * loaded graph. */
+static const char *variant_unavailable(const char *device, const char *precision)
+{
+    av_session_config cfg;
+    const char *why = NULL;
+    return variant_config(device, precision, 1, &cfg, &why) ? NULL : why;
+}
+
+/* A session running `model` as `precision` on `device`. */
 static av_status open_session(const av_model *model, const char *device, const char *precision,
                               int threads, av_session **out, char *err, size_t err_size)
 {
-    const char *why = variant_unavailable(device, precision);
-    if (why) {
+    av_session_config cfg;
+    const char *why = NULL;
+    if (!variant_config(device, precision, threads, &cfg, &why)) {
         snprintf(err, err_size, "%s on %s: %s", precision, device, why);
         return AV_STATUS_UNSUPPORTED;
     }
-    av_session_config cfg = av_session_config_default();
-    cfg.threads = threads;
     return av_session_create(model, &cfg, out, err, err_size);
 }
 
 static av_status open_converter(const char *dir, const char *device, const char *precision,
                                 int threads, av_converter **out, char *err, size_t err_size)
 {
-    const char *why = variant_unavailable(device, precision);
-    if (why) {
+    av_session_config cfg;
+    const char *why = NULL;
+    if (!variant_config(device, precision, threads, &cfg, &why)) {
         snprintf(err, err_size, "%s on %s: %s", precision, device, why);
         return AV_STATUS_UNSUPPORTED;
     }
-    return av_converter_create(dir, threads, out, err, err_size);
+    return av_converter_create_with(dir, &cfg, out, err, err_size);
 }
 
 static double now_ms(void)
@@ -870,9 +903,14 @@ int av_cli_bench(int argc, char **argv)
             return AV_CLI_USAGE;
         }
     }
-    if (strcmp(run.device, "cpu") && strcmp(run.device, "cuda")) {
-        fprintf(stderr, "autovoice bench: unknown --device '%s' (cpu or cuda)\n", run.device);
-        return AV_CLI_USAGE;
+    {
+        av_device_kind kind;
+        int index;
+        char derr[256];
+        if (av_device_parse(run.device, &kind, &index, derr, sizeof derr) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice bench: %s\n", derr);
+            return AV_CLI_USAGE;
+        }
     }
     const char *items[AV_BENCH_MAX_LIST];
     int n_items;

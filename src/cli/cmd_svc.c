@@ -113,6 +113,9 @@ static const char convert_help[] =
     "                         once (default 10; memory grows with the chunk, not the input)\n"
     "  --context SECONDS      content-encoder context on each side of a chunk, 0..10 (default 1)\n"
     "  --threads N            CPU threads (default: all)\n"
+    "  --device cpu|cuda[:N]  where the model runs (default cpu; cuda needs a build with the\n"
+    "                         CUDA backend and an NVIDIA GPU)\n"
+    "  --precision P          on cuda: fp32 (default), tf32 or fp16\n"
     "  --force                replace existing output files\n"
     "  --quiet                no progress bar and no summary (errors are still printed)\n"
     "  --stats                after the summary, where the time went, stage by stage\n"
@@ -240,7 +243,7 @@ static void print_stats(const av_convert_stats *s, double wall)
 int av_cli_convert(int argc, char **argv)
 {
     const char *out_path = NULL, *model = "models/default", *f0_path = NULL, *format_name = NULL;
-    const char *bits = NULL;
+    const char *bits = NULL, *device = NULL, *precision = NULL;
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int n_inputs = 0, force = 0, quiet = 0, show_stats = 0, threads = 0, rc = AV_CLI_USAGE;
     av_convert_config cfg = av_convert_config_default();
@@ -274,6 +277,12 @@ int av_cli_convert(int argc, char **argv)
             cfg.output_rate = (int)v;
             i++;
         } else if (!strcmp(a, "--threads") && next && av_cli_parse_int(next, 1, 1024, &threads)) {
+            i++;
+        } else if (!strcmp(a, "--device") && next) {
+            device = next;
+            i++;
+        } else if (!strcmp(a, "--precision") && next) {
+            precision = next;
             i++;
         } else if (!strcmp(a, "--chunk") && next && av_cli_parse_double(next, 0, AV_CONVERT_MAX_CHUNK_SECONDS, &v) &&
                    (v == 0 || v >= 1)) {
@@ -386,7 +395,11 @@ int av_cli_convert(int argc, char **argv)
             goto done;
         cfg.f0 = f0;
     }
-    if (av_converter_create(model, threads, &cv, err, sizeof err) != AV_STATUS_OK) {
+    av_session_config session_cfg = av_session_config_default();
+    session_cfg.threads = threads;
+    if (!av_cli_device_config("convert", device, precision, &session_cfg))
+        goto done_usage;
+    if (av_converter_create_with(model, &session_cfg, &cv, err, sizeof err) != AV_STATUS_OK) {
         fprintf(stderr, "autovoice: %s\n", err);
         goto done;
     }

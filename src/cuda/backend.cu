@@ -28,7 +28,7 @@ namespace {
 struct const_entry {
     const void *host;
     size_t host_bytes;
-    av__dtype host_dtype;
+    av__dtype host_dtype, dev_dtype;
     void *dev;
 };
 
@@ -155,10 +155,10 @@ void av__cuda_context_free(av__cuda_context *cx)
     av__free(cx);
 }
 
-/* The dtype a value of logical dtype t is stored in on the device. */
-static av__dtype storage_dtype(const av__cuda_context *cx, av__dtype t)
+/* The dtype a value of logical dtype t is stored in on the device under `math`. */
+static av__dtype storage_dtype(av__cuda_math math, av__dtype t)
 {
-    return t == AV__DT_F32 && cx->env.math == AV__CUDA_MATH_FP16 ? AV__DT_F16 : t;
+    return t == AV__DT_F32 && math == AV__CUDA_MATH_FP16 ? AV__DT_F16 : t;
 }
 
 static size_t dtype_bytes(av__dtype t)
@@ -168,15 +168,14 @@ static size_t dtype_bytes(av__dtype t)
     return av__tensor_bytes(&one);
 }
 
-/* Uploads host tensor h (its logical dtype) into new device memory in the storage dtype,
- * synchronously. */
-static av_status upload_new(av__cuda_context *cx, const av__tensor *h, void **dev, char *err,
+/* Uploads host tensor h (its logical dtype) into new device memory as st_type (h's dtype, or
+ * float16 for a float32 h), synchronously. */
+static av_status upload_new(const av__tensor *h, av__dtype st_type, void **dev, char *err,
                             size_t err_size)
 {
     *dev = NULL;
     size_t bytes = av__tensor_bytes(h);
     int64_t n = av__tensor_count(h);
-    av__dtype st_type = storage_dtype(cx, h->dtype);
     size_t dev_bytes = (size_t)n * dtype_bytes(st_type);
     cudaError_t e = cudaMalloc(dev, dev_bytes ? dev_bytes : 256);
     if (e != cudaSuccess) {
@@ -208,14 +207,15 @@ static av_status upload_new(av__cuda_context *cx, const av__tensor *h, void **de
     return AV_STATUS_OK;
 }
 
-/* The context's device copy of constant h (uploaded on first use). */
-static av_status const_device(av__cuda_context *cx, const av__tensor *h, void **dev, char *err,
-                              size_t err_size)
+/* The context's device copy of constant h stored as st_type (uploaded on first use). */
+static av_status const_device(av__cuda_context *cx, const av__tensor *h, av__dtype st_type,
+                              void **dev, char *err, size_t err_size)
 {
     size_t bytes = av__tensor_bytes(h);
     for (int i = 0; i < cx->n_consts; i++) {
         const const_entry *c = &cx->consts[i];
-        if (c->host == h->data && c->host_bytes == bytes && c->host_dtype == h->dtype) {
+        if (c->host == h->data && c->host_bytes == bytes && c->host_dtype == h->dtype &&
+            c->dev_dtype == st_type) {
             *dev = c->dev;
             return AV_STATUS_OK;
         }
@@ -231,10 +231,10 @@ static av_status const_device(av__cuda_context *cx, const av__tensor *h, void **
         cx->consts = more;
         cx->cap_consts = cap;
     }
-    av_status st = upload_new(cx, h, dev, err, err_size);
+    av_status st = upload_new(h, st_type, dev, err, err_size);
     if (st != AV_STATUS_OK)
         return st;
-    cx->consts[cx->n_consts++] = const_entry{h->data, bytes, h->dtype, *dev};
+    cx->consts[cx->n_consts++] = const_entry{h->data, bytes, h->dtype, st_type, *dev};
     return AV_STATUS_OK;
 }
 
@@ -270,6 +270,8 @@ struct io_buffer {
 
 struct av__cuda_plan {
     av__cuda_context *cx;
+    av__cuda_env env;              /* the context's, with this plan's math (see fp16_declined) */
+    char fp16_declined[160];       /* why an fp16 context runs this graph in fp32, or "" */
     const av__graph *g;
     int n_values;
     av__tensor *dev;               /* per value: device view (storage dtype, device data) */
@@ -364,11 +366,38 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
     if (e != cudaSuccess)
         return fail_cuda(err, err_size, e, "cudaSetDevice");
     av__cuda_plan *p = (av__cuda_plan *)av__calloc(1, sizeof *p);
+    char label[256];
     if (!p)
         return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
     p->cx = cx;
+    p->env = cx->env;
     p->g = g;
     p->seed = seed;
+    /* float16 storage would change integer results where the graph turns floats into integers
+     * or booleans (the pitch encoder's bin index is floor() of a float expression): such a
+     * graph runs in float32 on an fp16 context */
+    if (p->env.math == AV__CUDA_MATH_FP16) {
+        for (int k = 0; k < n_steps && !p->fp16_declined[0]; k++) {
+            const av__node *node = &g->nodes[steps[k].node];
+            int float_in = 0, other_out = 0;
+            for (int i = 0; i < node->n_inputs; i++)
+                if (node->inputs[i] >= 0 && values[node->inputs[i]].host &&
+                    values[node->inputs[i]].host->dtype == AV__DT_F32)
+                    float_in = 1;
+            for (int o = 0; o < node->n_outputs; o++)
+                if (node->outputs[o] >= 0 && values[node->outputs[o]].host &&
+                    values[node->outputs[o]].host->dtype != AV__DT_F32)
+                    other_out = 1;
+            int rounding = !strcmp(node->op_type, "Floor") || !strcmp(node->op_type, "Ceil") ||
+                           !strcmp(node->op_type, "Round");
+            if (rounding || (float_in && other_out)) {
+                label_of(g, steps[k].node, label, sizeof label);
+                snprintf(p->fp16_declined, sizeof p->fp16_declined,
+                         "fp16 declined: node %.100s turns floats into integers", label);
+                p->env.math = AV__CUDA_MATH_FP32;
+            }
+        }
+    }
     p->n_values = g->n_values;
     int nv = g->n_values, total_io = 0;
     for (int k = 0; k < n_steps; k++)
@@ -383,7 +412,6 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
     p->inputs = (io_buffer *)av__calloc((size_t)g->n_inputs + 1, sizeof *p->inputs);
     p->outputs = (io_buffer *)av__calloc((size_t)g->n_outputs + 1, sizeof *p->outputs);
     av_status st = AV_STATUS_OK;
-    char label[256];
     if (!p->dev || !p->host || !p->kind || !p->steps || !p->ptr_pool || !p->dev_owned ||
         !p->host_owned || !p->inputs || !p->outputs) {
         st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -407,14 +435,14 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
         if (values[v].kind != AV__CUDA_VALUE_CONST && values[v].kind != AV__CUDA_VALUE_PLANNED)
             p->host[v].data = NULL; /* the session's buffer; CPU steps get their own */
         p->dev[v] = *values[v].host;
-        p->dev[v].dtype = storage_dtype(cx, values[v].host->dtype);
+        p->dev[v].dtype = storage_dtype(p->env.math, values[v].host->dtype);
         p->dev[v].data = NULL;
         switch (values[v].kind) {
         case AV__CUDA_VALUE_CONST:
-            st = const_device(cx, values[v].host, &p->dev[v].data, err, err_size);
+            st = const_device(cx, values[v].host, p->dev[v].dtype, &p->dev[v].data, err, err_size);
             break;
         case AV__CUDA_VALUE_PLANNED:
-            st = upload_new(cx, values[v].host, &p->dev[v].data, err, err_size);
+            st = upload_new(values[v].host, p->dev[v].dtype, &p->dev[v].data, err, err_size);
             if (st == AV_STATUS_OK)
                 p->dev_owned[p->n_dev_owned++] = p->dev[v].data;
             break;
@@ -515,7 +543,7 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
             rs->cctx = av__cuda_ctx{};
             rs->cctx.op = &rs->octx;
             rs->cctx.host_in = rs->host_in;
-            rs->cctx.env = &cx->env;
+            rs->cctx.env = &p->env;
             rs->kernel = av__cuda_kernel_find(node->domain, node->op_type);
             p->op_err[0] = '\0';
             if (!rs->kernel) {
@@ -742,7 +770,7 @@ static av_status capture(av__cuda_plan *p, char *err, size_t err_size)
 av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, char *err,
                             size_t err_size)
 {
-    av__cuda_env *env = &p->cx->env;
+    av__cuda_env *env = &p->env;
     cudaStream_t s = env->stream;
     cudaError_t e = cudaSetDevice(env->device);
     if (e != cudaSuccess)
@@ -829,6 +857,8 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
     if (graph_replay)
         *graph_replay = p->exec != NULL;
 }
+
+const char *av__cuda_plan_note(const av__cuda_plan *p) { return p->fp16_declined; }
 
 int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why)
 {

@@ -74,6 +74,8 @@ const void *av__cuda_plan_output(const av__cuda_plan *p, int v);
  * whether runs replay a CUDA graph. */
 void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_steps,
                          int *graph_replay);
+/* Why the plan runs in another math than its context's ("fp16 declined: ..."), or "". */
+const char *av__cuda_plan_note(const av__cuda_plan *p);
 /* The i-th runtime step that runs on the CPU: its node index, and why (static or plan-owned
  * text). Returns -1 past the end. */
 int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why);

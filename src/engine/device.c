@@ -87,6 +87,11 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
     if (graph_replay)
         *graph_replay = 0;
 }
+const char *av__cuda_plan_note(const av__cuda_plan *p)
+{
+    (void)p;
+    return "";
+}
 int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why)
 {
     (void)p, (void)i;

@@ -784,6 +784,9 @@ av_status av_session_describe_device(const av_session *s, char *out, size_t size
     av__cuda_plan_stats(s->plan->cuda, &dev, &cpu, &replay);
     APPEND(", %.1f MiB on the GPU, %s, %d node%s on the CPU fallback\n", dev / 1048576.0,
            replay ? "runs replay a CUDA graph" : "eager launches", cpu, cpu == 1 ? "" : "s");
+    const char *note = av__cuda_plan_note(s->plan->cuda);
+    if (note[0])
+        APPEND("  %s\n", note);
     const char *why;
     int node;
     for (int i = 0; (node = av__cuda_plan_cpu_step(s->plan->cuda, i, &why)) >= 0; i++) {

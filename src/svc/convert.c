@@ -36,6 +36,7 @@ struct av_converter {
     av_convert_stats stats;
     int have_stats;
     int threads;
+    av_session_config session_cfg; /* every component's session: threads, device, GPU math */
     char dir[4096];
     char err[1024];
 };
@@ -71,7 +72,15 @@ av_convert_config av_convert_config_default(void)
 av_status av_converter_create(const char *model_dir, int threads, av_converter **out, char *err,
                               size_t err_size)
 {
-    if (!out || !model_dir)
+    av_session_config cfg = av_session_config_default();
+    cfg.threads = threads;
+    return av_converter_create_with(model_dir, &cfg, out, err, err_size);
+}
+
+av_status av_converter_create_with(const char *model_dir, const av_session_config *session_cfg,
+                                   av_converter **out, char *err, size_t err_size)
+{
+    if (!out || !model_dir || !session_cfg)
         return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "av_converter_create: NULL argument");
     *out = NULL;
     av_converter *cv = av__calloc(1, sizeof *cv);
@@ -84,14 +93,26 @@ av_status av_converter_create(const char *model_dir, int threads, av_converter *
         av__free(cv);
         return st;
     }
-    cv->threads = threads;
+    cv->threads = session_cfg->threads;
+    cv->session_cfg = *session_cfg;
     snprintf(cv->dir, sizeof cv->dir, "%s", model_dir);
-    av_session_config cfg = av_session_config_default();
-    cfg.threads = threads;
     for (int c = 0; c < AV__COMP_COUNT; c++) {
         if (!cv->pkg.models[c])
             continue;
-        st = av_session_create(cv->pkg.models[c], &cfg, &cv->sessions[c], err, err_size);
+        if (session_cfg->device != AV_DEVICE_CPU && av_model_is_plan(cv->pkg.models[c])) {
+            /* plans are built for the CPU (their bf16 / int8 layers would run on the CUDA
+             * backend's CPU fallback): the GPU runs the ONNX graph */
+            char path[8192];
+            av_model *onnx = NULL;
+            snprintf(path, sizeof path, "%s/%s", model_dir, cv->pkg.component_files[c]);
+            if ((st = av_model_load(path, &onnx, err, err_size)) != AV_STATUS_OK) {
+                av_converter_free(cv);
+                return st;
+            }
+            av_model_free(cv->pkg.models[c]);
+            cv->pkg.models[c] = onnx;
+        }
+        st = av_session_create(cv->pkg.models[c], session_cfg, &cv->sessions[c], err, err_size);
         if (st != AV_STATUS_OK) {
             av_converter_free(cv);
             return st;
@@ -173,8 +194,7 @@ static av_status use_onnx_instead(av_converter *cv, int c)
     snprintf(path, sizeof path, "%s/%s", cv->dir, cv->pkg.component_files[c]);
     av_model *onnx = NULL;
     av_session *s = NULL;
-    av_session_config cfg = av_session_config_default();
-    cfg.threads = cv->threads;
+    av_session_config cfg = cv->session_cfg;
     av_status st = av_model_load(path, &onnx, err, sizeof err);
     if (st == AV_STATUS_OK)
         st = av_session_create(onnx, &cfg, &s, err, sizeof err);

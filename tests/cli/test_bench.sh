@@ -92,7 +92,17 @@ check "an unnamed .onnx needs --component" "[ $? -eq 2 ] && grep -q 'say which c
 "$bin" bench --model "$model" --precision int8 --seconds 0.1 >"$tmp/o" 2>"$tmp/e"
 check "only unavailable precisions: nothing to measure, exit 1" "[ $? -eq 1 ] && grep -q 'int8 on cpu: not available' $tmp/e && grep -q 'nothing to measure' $tmp/e"
 "$bin" bench --model "$model" --device cuda --seconds 0.1 >"$tmp/o" 2>"$tmp/e"
-check "--device cuda: not in this build yet, exit 1" "[ $? -eq 1 ] && grep -q 'fp32 on cuda: not available in this build yet' $tmp/e"
+rc=$?
+if "$bin" --version 2>/dev/null | grep -q "backends: cpu cuda"; then
+  # a CUDA build: without a GPU the session's error names the device; with one, it measures
+  check "--device cuda on a CUDA build: measured, or the GPU's absence named, exit 1" \
+    "[ $rc -eq 0 ] || { [ $rc -eq 1 ] && grep -q 'cuda:0: no usable GPU' $tmp/e; }"
+else
+  check "--device cuda without the backend: skipped with the reason, exit 1" \
+    "[ $rc -eq 1 ] && grep -q 'this build has no CUDA backend' $tmp/e"
+fi
+"$bin" bench --model "$model" --device gpu --seconds 0.1 >"$tmp/o" 2>"$tmp/e"
+check "--device gpu: unknown device, exit 2" "[ $? -eq 2 ] && grep -q \"unknown device 'gpu'\" $tmp/e"
 "$bin" bench --model "$model" --precision fp33 >"$tmp/o" 2>"$tmp/e"
 check "unknown precision is a usage error" "[ $? -eq 2 ] && grep -q \"unknown precision 'fp33'\" $tmp/e"
 "$bin" bench --model "$model" --seconds 0 >"$tmp/o" 2>"$tmp/e"
