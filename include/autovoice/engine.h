@@ -180,6 +180,8 @@ typedef struct av_session_memory {
     size_t device_bytes;        /* GPU memory the plan holds (arena, scratch, plan-time values) */
     int cpu_fallback_nodes;     /* runtime nodes that run on the CPU for want of a GPU kernel */
     int graph_replay;           /* 1 once runs replay one captured CUDA graph */
+    double device_ms;           /* GPU time of the last run's nodes (CUDA events; without the
+                                   input upload and output download), 0 before a run */
 } av_session_memory;
 av_status av_session_get_memory(const av_session *session, av_session_memory *memory);
 

@@ -36,6 +36,7 @@ typedef struct av_cli_bench_record {
     double plan_ms;              /* session planning for these shapes (components only) */
     int runs, warmup;
     double p50, p90, p99, mean, min, max;
+    double device_p50;           /* CUDA: median GPU time of the nodes (CUDA events), else 0 */
     double throughput;           /* seconds of audio per second of wall time, at p50 */
     double rtf;                  /* p50 / audio: below 1 is faster than real time */
     int have_memory;             /* components: the engine's plan facts below */

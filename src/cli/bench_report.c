@@ -40,6 +40,8 @@ void av_cli_bench_print_record(FILE *out, const av_cli_bench_record *r)
             "load %.1f ms", r->component, r->precision, r->audio_seconds,
             num4(a, sizeof a, r->p50), num4(b, sizeof b, r->p90), num4(c, sizeof c, r->p99),
             num4(d, sizeof d, r->throughput), num4(e, sizeof e, r->rtf), r->load_ms);
+    if (r->device_p50 > 0)
+        fprintf(out, ", GPU p50 %s ms", num4(a, sizeof a, r->device_p50));
     if (r->have_memory)
         fprintf(out, ", plan %.1f ms, arena %.1f MiB", r->plan_ms, (double)r->memory.arena_bytes / MIB);
     fprintf(out, ", peak RSS %.0f MiB", (double)r->rss_peak_bytes / MIB);
@@ -271,6 +273,8 @@ static void jw_record(jw *w, const av_cli_bench_run *run, const av_cli_bench_rec
     jw_num(w, "min", r->min);
     jw_num(w, "max", r->max);
     jw_close(w, '}');
+    if (r->device_p50 > 0)
+        jw_num(w, "device_ms_p50", r->device_p50);
     jw_num(w, "throughput", r->throughput);
     jw_num(w, "rtf", r->rtf);
     jw_open(w, "memory", '{');

@@ -478,7 +478,8 @@ static int measure_component(bench_ctx *cx, const char *name, const av_model *m,
 {
     av_cli_bench_run *run = cx->run;
     av_session *s = NULL;
-    double *times = calloc((size_t)run->repeat, sizeof *times);
+    double *times = calloc(2 * (size_t)run->repeat, sizeof *times);
+    double *gpu_times = times ? times + run->repeat : NULL;
     int rc = -1;
     if (!times) {
         snprintf(cx->err, sizeof cx->err, "out of memory");
@@ -500,6 +501,8 @@ static int measure_component(bench_ctx *cx, const char *name, const av_model *m,
         if (av_session_run(s) != AV_STATUS_OK)
             goto session_error;
         times[i] = now_ms() - t;
+        av_session_memory mem;
+        gpu_times[i] = av_session_get_memory(s, &mem) == AV_STATUS_OK ? mem.device_ms : 0;
     }
 
     av_cli_bench_record *r = new_record(run);
@@ -515,6 +518,8 @@ static int measure_component(bench_ctx *cx, const char *name, const av_model *m,
     r->plan_ms = plan_ms;
     r->warmup = run->warmup;
     set_latency(r, times, run->repeat);
+    qsort(gpu_times, (size_t)run->repeat, sizeof *gpu_times, cmp_double);
+    r->device_p50 = av_cli_percentile(gpu_times, (size_t)run->repeat, 50);
     r->have_memory = av_session_get_memory(s, &r->memory) == AV_STATUS_OK;
     r->n_inputs = in->n;
     for (int i = 0; i < in->n; i++)

@@ -296,6 +296,8 @@ struct av__cuda_plan {
     int cpu_steps;
     int runs;
     cudaGraphExec_t exec;
+    cudaEvent_t ev_start, ev_end;  /* around the steps of a run (not the transfers) */
+    double last_steps_ms;
     char op_err[768];
     uint64_t seed;
 };
@@ -307,6 +309,10 @@ void av__cuda_plan_free(av__cuda_plan *p)
     cudaStreamSynchronize(p->cx->env.stream);
     if (p->exec)
         cudaGraphExecDestroy(p->exec);
+    if (p->ev_start)
+        cudaEventDestroy(p->ev_start);
+    if (p->ev_end)
+        cudaEventDestroy(p->ev_end);
     for (int k = 0; k < p->n_steps; k++)
         if (p->steps[k].release)
             p->steps[k].release(p->steps[k].state);
@@ -415,6 +421,11 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
     if (!p->dev || !p->host || !p->kind || !p->steps || !p->ptr_pool || !p->dev_owned ||
         !p->host_owned || !p->inputs || !p->outputs) {
         st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+        goto fail;
+    }
+    if ((e = cudaEventCreate(&p->ev_start)) != cudaSuccess ||
+        (e = cudaEventCreate(&p->ev_end)) != cudaSuccess) {
+        st = fail_cuda(err, err_size, e, "cudaEventCreate");
         goto fail;
     }
     /* device memory: arena (offsets of the CPU planner) */
@@ -801,6 +812,7 @@ av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, cha
         if (capture(p, why, sizeof why) != AV_STATUS_OK)
             p->cpu_steps = -1; /* never try again; runs stay eager */
     }
+    cudaEventRecord(p->ev_start, s);
     if (p->exec) {
         if ((e = cudaGraphLaunch(p->exec, s)) != cudaSuccess)
             return fail_cuda(err, err_size, e, "replaying the CUDA graph");
@@ -808,6 +820,7 @@ av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, cha
         cudaStreamSynchronize(s);
         return st;
     }
+    cudaEventRecord(p->ev_end, s);
     /* outputs: device (-> float32) -> pinned */
     for (int i = 0; i < p->n_outputs; i++) {
         io_buffer *b = &p->outputs[i];
@@ -826,6 +839,8 @@ av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, cha
     }
     if ((e = cudaStreamSynchronize(s)) != cudaSuccess)
         return fail_cuda(err, err_size, e, "running the plan on the GPU");
+    float ms = 0;
+    p->last_steps_ms = cudaEventElapsedTime(&ms, p->ev_start, p->ev_end) == cudaSuccess ? ms : 0;
     p->runs++;
     return AV_STATUS_OK;
 }
@@ -839,6 +854,8 @@ const void *av__cuda_plan_output(const av__cuda_plan *p, int v)
             return p->outputs[i].pinned;
     return NULL;
 }
+
+double av__cuda_plan_last_ms(const av__cuda_plan *p) { return p->last_steps_ms; }
 
 void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_steps,
                          int *graph_replay)

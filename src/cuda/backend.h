@@ -74,6 +74,8 @@ const void *av__cuda_plan_output(const av__cuda_plan *p, int v);
  * whether runs replay a CUDA graph. */
 void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_steps,
                          int *graph_replay);
+/* GPU time of the last run's steps in ms, by CUDA events (without the transfers), or 0. */
+double av__cuda_plan_last_ms(const av__cuda_plan *p);
 /* Why the plan runs in another math than its context's ("fp16 declined: ..."), or "". */
 const char *av__cuda_plan_note(const av__cuda_plan *p);
 /* The i-th runtime step that runs on the CPU: its node index, and why (static or plan-owned

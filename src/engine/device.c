@@ -87,6 +87,11 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
     if (graph_replay)
         *graph_replay = 0;
 }
+double av__cuda_plan_last_ms(const av__cuda_plan *p)
+{
+    (void)p;
+    return 0;
+}
 const char *av__cuda_plan_note(const av__cuda_plan *p)
 {
     (void)p;

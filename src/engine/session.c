@@ -750,9 +750,11 @@ av_status av_session_get_memory(const av_session *s, av_session_memory *mem)
     mem->runtime_nodes = s->plan->n_steps;
     mem->gflop = s->plan->gflop;
     mem->in_place_nodes = s->plan->in_place;
-    if (s->plan->cuda)
+    if (s->plan->cuda) {
         av__cuda_plan_stats(s->plan->cuda, &mem->device_bytes, &mem->cpu_fallback_nodes,
                             &mem->graph_replay);
+        mem->device_ms = av__cuda_plan_last_ms(s->plan->cuda);
+    }
     return AV_STATUS_OK;
 }
 
