@@ -49,6 +49,8 @@ static const char bench_help[] =
     "  --input FILE         the pipeline's input (default examples/example-sung.wav)\n"
     "  --json FILE          every measurement as JSON (docs/BENCH_SCHEMA.md)\n"
     "  --markdown FILE      the same as markdown tables\n"
+    "  --plans              in a package, measure DIR/COMPONENT.plan (autovoice build --package)\n"
+    "                       instead of the ONNX files\n"
     "  --save-tensors DIR   write each measurement's inputs and outputs as .npy under\n"
     "                       DIR/COMPONENT/SECONDSs/ (the peers in bench/ run on them)\n"
     "\n"
@@ -868,6 +870,7 @@ int av_cli_bench(int argc, char **argv)
     run.repeat = 10;
     run.warmup = 1;
     const char *json_path = NULL, *md_path = NULL;
+    int use_plans = 0;
     const char *component_arg = "all", *precision_arg = "fp32", *seconds_arg = "1,10";
     /* the lists are split in copies: argv stays as given, for the command line in the report */
     char component_list[256], precision_list[256], seconds_list[256];
@@ -900,6 +903,8 @@ int av_cli_bench(int argc, char **argv)
             json_path = argv[++i];
         } else if (!strcmp(a, "--markdown") && next) {
             md_path = argv[++i];
+        } else if (!strcmp(a, "--plans")) {
+            use_plans = 1;
         } else if (!strcmp(a, "--save-tensors") && next) {
             cx.save_dir = argv[++i];
         } else {
@@ -985,7 +990,8 @@ int av_cli_bench(int argc, char **argv)
     char paths[N_COMPONENTS][1024];
     if (package) {
         for (int i = 0; i < N_COMPONENTS; i++) {
-            snprintf(paths[i], sizeof paths[i], "%s/%s.onnx", run.model, components[i].name);
+            snprintf(paths[i], sizeof paths[i], "%s/%s.%s", run.model, components[i].name,
+                     use_plans ? "plan" : "onnx");
             if (access(paths[i], R_OK) == 0) {
                 want[i] |= all;
             } else if (want[i]) {
