@@ -185,6 +185,13 @@ typedef struct av_session_memory {
 } av_session_memory;
 av_status av_session_get_memory(const av_session *session, av_session_memory *memory);
 
+/* Runs the model once node by node and reports each runtime node's time, in execution order:
+ * GPU time by CUDA events around each node on a CUDA session (launched one by one, not as the
+ * captured graph), wall time on the CPU. `node` is the node's name ("#index" when unnamed). For
+ * finding where the time goes (`autovoice run --profile`); outputs are not valid afterwards. */
+typedef void (*av_node_time_fn)(const char *node, const char *op_type, double ms, void *user);
+av_status av_session_profile(av_session *session, av_node_time_fn fn, void *user);
+
 /* One line about where a session runs ("cpu, 2 threads" or "cuda:0, fp16, CUDA graph"), then,
  * for a planned CUDA session, one line per node that runs on the CPU fallback and why. */
 av_status av_session_describe_device(const av_session *session, char *out, size_t size);

@@ -185,14 +185,16 @@ static const char inspect_help[] =
 static const char run_help[] =
     "usage: autovoice run MODEL.onnx|MODEL.plan --input NAME=FILE.npy ... [--output-dir DIR]\n"
     "                     [--threads N] [--repeat N] [--warmup N]\n"
-    "                     [--device cpu|cuda[:N]] [--precision fp32|tf32|fp16]\n"
+    "                     [--device cpu|cuda[:N]] [--precision fp32|tf32|fp16] [--profile]\n"
     "\n"
     "Runs any ONNX model (or a plan from autovoice build) with inputs from .npy files, writes\n"
     "every output as DIR/NAME.npy (default: the current directory) and prints the median\n"
     "latency over --repeat runs after --warmup runs. --device cuda runs it on an NVIDIA GPU\n"
     "(builds with the CUDA backend): --precision fp32 (exact float32, default), tf32 (float32\n"
     "on TF32 tensor cores) or fp16 (float16 storage, float32 accumulation); a GPU latency\n"
-    "includes the input upload and output download.\n"
+    "includes the input upload and output download. --profile then runs once node by node and\n"
+    "prints where the time went: per operator type and the slowest nodes (GPU time by CUDA\n"
+    "events on cuda, wall time on the CPU).\n"
     "\n"
     "examples:\n"
     "  autovoice run vocoder.onnx --input mel_input=mel.npy --output-dir out/\n"
@@ -366,10 +368,77 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* --profile: every node's time from av_session_profile, then the top nodes and the totals per
+ * operator type. */
+typedef struct profile_rows {
+    int n, cap;
+    struct profile_row { char node[96], op[40]; double ms; } *rows;
+} profile_rows;
+
+static void profile_collect(const char *node, const char *op_type, double ms, void *user)
+{
+    profile_rows *pr = user;
+    if (pr->n == pr->cap) {
+        int cap = pr->cap ? 2 * pr->cap : 256;
+        struct profile_row *r = realloc(pr->rows, (size_t)cap * sizeof *r);
+        if (!r)
+            return;
+        pr->rows = r;
+        pr->cap = cap;
+    }
+    struct profile_row *r = &pr->rows[pr->n++];
+    snprintf(r->node, sizeof r->node, "%s", node);
+    snprintf(r->op, sizeof r->op, "%s", op_type);
+    r->ms = ms;
+}
+
+static int cmp_row_ms(const void *a, const void *b)
+{
+    double x = ((const struct profile_row *)a)->ms, y = ((const struct profile_row *)b)->ms;
+    return x > y ? -1 : x < y;
+}
+
+static void print_profile(profile_rows *pr, int gpu)
+{
+    double total = 0;
+    for (int i = 0; i < pr->n; i++)
+        total += pr->rows[i].ms;
+    printf("profile (%s, one run node by node): %d nodes, %.3f ms in all\n",
+           gpu ? "GPU time by CUDA events" : "wall time", pr->n, total);
+    /* per operator type */
+    struct profile_row *by_op = calloc((size_t)pr->n + 1, sizeof *by_op);
+    int *counts = calloc((size_t)pr->n + 1, sizeof *counts);
+    int n_ops = 0;
+    for (int i = 0; by_op && counts && i < pr->n; i++) {
+        int k = 0;
+        while (k < n_ops && strcmp(by_op[k].op, pr->rows[i].op) != 0)
+            k++;
+        if (k == n_ops) {
+            snprintf(by_op[k].op, sizeof by_op[k].op, "%s", pr->rows[i].op);
+            n_ops++;
+        }
+        by_op[k].ms += pr->rows[i].ms;
+        snprintf(by_op[k].node, sizeof by_op[k].node, "%d", ++counts[k]);
+    }
+    if (by_op && counts) {
+        qsort(by_op, (size_t)n_ops, sizeof *by_op, cmp_row_ms);
+        printf("  by operator:\n");
+        for (int k = 0; k < n_ops; k++)
+            printf("    %-24s %5s nodes %10.3f ms %5.1f%%\n", by_op[k].op, by_op[k].node,
+                   by_op[k].ms, total > 0 ? 100 * by_op[k].ms / total : 0.0);
+    }
+    free(by_op);
+    free(counts);
+    qsort(pr->rows, (size_t)pr->n, sizeof *pr->rows, cmp_row_ms);
+    printf("  slowest nodes:\n");
+    for (int i = 0; i < pr->n && i < 15; i++)
+        printf("    %-56.56s %-16s %10.3f ms\n", pr->rows[i].node, pr->rows[i].op, pr->rows[i].ms);
+}
+
 int av_cli_run(int argc, char **argv)
 {
     const char *path = NULL, *out_dir = ".", *device = NULL, *precision = NULL;
-    int threads = 0, repeat = 1, warmup = 1;
+    int threads = 0, repeat = 1, warmup = 1, profile = 0;
     const char *in_names[64], *in_files[64];
     int n_inputs = 0;
     for (int i = 1; i < argc; i++) {
@@ -406,6 +475,8 @@ int av_cli_run(int argc, char **argv)
             device = argv[++i];
         } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
             precision = argv[++i];
+        } else if (!strcmp(argv[i], "--profile")) {
+            profile = 1;
         } else if (argv[i][0] != '-' && !path) {
             path = argv[i];
         } else {
@@ -520,6 +591,16 @@ int av_cli_run(int argc, char **argv)
         for (int d = 0; d < out.ndim; d++)
             printf("%s%lld", d ? ", " : "", (long long)out.shape[d]);
         printf("]\n");
+    }
+    if (profile) { /* after the outputs are written: a profile run leaves them invalid */
+        profile_rows pr = {0};
+        if (av_session_profile(s, profile_collect, &pr) != AV_STATUS_OK) {
+            fprintf(stderr, "autovoice: %s: %s\n", path, av_session_last_error(s));
+            free(pr.rows);
+            goto done;
+        }
+        print_profile(&pr, cfg.device != AV_DEVICE_CPU);
+        free(pr.rows);
     }
     rc = AV_CLI_OK;
 done:

@@ -778,15 +778,13 @@ static av_status capture(av__cuda_plan *p, char *err, size_t err_size)
     return AV_STATUS_OK;
 }
 
-av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, char *err,
-                            size_t err_size)
+/* Enqueues the graph inputs' upload: caller memory -> pinned -> device (-> float16). */
+static av_status upload_inputs(av__cuda_plan *p, const void *const *input_data, char *err,
+                               size_t err_size)
 {
     av__cuda_env *env = &p->env;
     cudaStream_t s = env->stream;
-    cudaError_t e = cudaSetDevice(env->device);
-    if (e != cudaSuccess)
-        return fail_cuda(err, err_size, e, "cudaSetDevice");
-    /* inputs: caller memory -> pinned -> device (-> float16) */
+    cudaError_t e;
     for (int i = 0; i < p->n_inputs; i++) {
         io_buffer *b = &p->inputs[i];
         if (!b->pinned)
@@ -805,7 +803,20 @@ av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, cha
                 return st;
         }
     }
-    av_status st = AV_STATUS_OK;
+    return AV_STATUS_OK;
+}
+
+av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, char *err,
+                            size_t err_size)
+{
+    av__cuda_env *env = &p->env;
+    cudaStream_t s = env->stream;
+    cudaError_t e = cudaSetDevice(env->device);
+    if (e != cudaSuccess)
+        return fail_cuda(err, err_size, e, "cudaSetDevice");
+    av_status st = upload_inputs(p, input_data, err, err_size);
+    if (st != AV_STATUS_OK)
+        return st;
     if (!p->exec && p->cpu_steps == 0 && p->runs >= 1) {
         /* second run: capture (the first one let the libraries initialise) */
         char why[512];
@@ -856,6 +867,72 @@ const void *av__cuda_plan_output(const av__cuda_plan *p, int v)
 }
 
 double av__cuda_plan_last_ms(const av__cuda_plan *p) { return p->last_steps_ms; }
+
+av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data, int *nodes,
+                                double *ms, int *n, char *err, size_t err_size)
+{
+    av__cuda_env *env = &p->env;
+    cudaStream_t s = env->stream;
+    cudaError_t e = cudaSetDevice(env->device);
+    if (e != cudaSuccess)
+        return fail_cuda(err, err_size, e, "cudaSetDevice");
+    *n = 0;
+    cudaEvent_t *ev = (cudaEvent_t *)av__calloc((size_t)p->n_steps + 1, sizeof *ev);
+    if (!ev)
+        return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    av_status st = AV_STATUS_OK;
+    int made = 0;
+    for (; made <= p->n_steps; made++)
+        if ((e = cudaEventCreate(&ev[made])) != cudaSuccess) {
+            st = fail_cuda(err, err_size, e, "cudaEventCreate");
+            break;
+        }
+    if (st == AV_STATUS_OK)
+        st = upload_inputs(p, input_data, err, err_size);
+    if (st == AV_STATUS_OK) {
+        const av__graph *g = p->g;
+        char label[256];
+        cudaEventRecord(ev[0], s);
+        for (int k = 0; k < p->n_steps && st == AV_STATUS_OK; k++) {
+            run_step *rs = &p->steps[k];
+            p->op_err[0] = '\0';
+            if (rs->cpu) {
+                /* the fallback alone: its transfers are part of its cost */
+                const av__node *node = &g->nodes[rs->node];
+                for (int i = 0; i < node->n_inputs && st == AV_STATUS_OK; i++) {
+                    int v = node->inputs[i];
+                    if (v >= 0 && p->kind[v] != AV__CUDA_VALUE_CONST &&
+                        p->kind[v] != AV__CUDA_VALUE_PLANNED)
+                        st = download_value(p, v, err, err_size);
+                }
+                if (st == AV_STATUS_OK && (st = rs->op->run(&rs->octx)) != AV_STATUS_OK) {
+                    label_of(g, rs->node, label, sizeof label);
+                    st = av__fail(err, err_size, st, "node %s: %s", label, p->op_err);
+                }
+                for (int o = 0; o < node->n_outputs && st == AV_STATUS_OK; o++)
+                    if (node->outputs[o] >= 0)
+                        st = upload_value(p, node->outputs[o], err, err_size);
+            } else if ((st = rs->kernel->run(&rs->cctx)) != AV_STATUS_OK) {
+                label_of(g, rs->node, label, sizeof label);
+                st = av__fail(err, err_size, st, "node %s: %s", label, p->op_err);
+            }
+            cudaEventRecord(ev[k + 1], s);
+        }
+        if ((e = cudaStreamSynchronize(s)) != cudaSuccess && st == AV_STATUS_OK)
+            st = fail_cuda(err, err_size, e, "profiling the plan on the GPU");
+        for (int k = 0; k < p->n_steps && st == AV_STATUS_OK; k++) {
+            float t = 0;
+            cudaEventElapsedTime(&t, ev[k], ev[k + 1]);
+            nodes[k] = p->steps[k].node;
+            ms[k] = t;
+            *n = k + 1;
+        }
+    }
+    for (int i = 0; i < made; i++)
+        cudaEventDestroy(ev[i]);
+    av__free(ev);
+    return st;
+}
 
 void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_steps,
                          int *graph_replay)

@@ -76,6 +76,11 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
                          int *graph_replay);
 /* GPU time of the last run's steps in ms, by CUDA events (without the transfers), or 0. */
 double av__cuda_plan_last_ms(const av__cuda_plan *p);
+/* Runs the plan once step by step (never the captured graph) with a CUDA event after each step
+ * and writes, for each runtime step k in order, its node index nodes[k] and GPU time ms[k]
+ * (arrays of at least the plan's step count; *n gets the count). Outputs are not downloaded. */
+av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data, int *nodes,
+                                double *ms, int *n, char *err, size_t err_size);
 /* Why the plan runs in another math than its context's ("fp16 declined: ..."), or "". */
 const char *av__cuda_plan_note(const av__cuda_plan *p);
 /* The i-th runtime step that runs on the CPU: its node index, and why (static or plan-owned

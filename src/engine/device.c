@@ -92,6 +92,13 @@ double av__cuda_plan_last_ms(const av__cuda_plan *p)
     (void)p;
     return 0;
 }
+av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data, int *nodes,
+                                double *ms, int *n, char *err, size_t err_size)
+{
+    (void)p, (void)input_data, (void)nodes, (void)ms;
+    *n = 0;
+    return av__fail(err, err_size, AV_STATUS_UNSUPPORTED, NOT_BUILT);
+}
 const char *av__cuda_plan_note(const av__cuda_plan *p)
 {
     (void)p;

@@ -8,9 +8,12 @@
  * [producer step, last consumer step] overlap never share bytes; the others reuse memory
  * (greedy placement, largest first). A scratch region for im2col-style buffers follows the arena.
  * Running a plan allocates nothing. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/internal.h"
 #include "cuda/backend.h"
@@ -673,6 +676,87 @@ static av_status run_cuda(av_session *s, plan *p)
     return AV_STATUS_OK;
 }
 
+/* The CPU step loop of a run; with `times`, each step's wall time in ms (CLOCK_MONOTONIC). */
+static av_status run_cpu_steps(av_session *s, plan *p, double *times)
+{
+    const av_model *m = s->model;
+    const av__graph *g = m->g;
+    av_status st;
+    void *scratch = p->scratch_bytes ? (char *)p->arena + (p->arena_bytes + 63) / 64 * 64 : NULL;
+    char msg[768];
+    for (int k = 0; k < p->n_steps; k++) {
+        const plan_step *step = &p->steps[k];
+        const av__node *node = &g->nodes[step->node];
+        av__op_ctx ctx = {.node = node, .opset = g->opset, .n_in = node->n_inputs,
+                          .in = p->in_ptrs + step->in_start, .n_out = node->n_outputs,
+                          .out = p->out_ptrs + step->out_start, .pool = s->pool,
+                          .scratch = scratch, .seed = s->seed, .err = msg, .err_size = sizeof msg,
+                          .state = step->state};
+        struct timespec t0, t1;
+        if (times)
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+        st = m->ops[step->node]->run(&ctx);
+        if (times) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            times[k] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+        }
+        if (st != AV_STATUS_OK) {
+            char label[256];
+            av__engine_node_label(g, step->node, label, sizeof label);
+            return session_fail(s, st, "node %s: %s", label, msg);
+        }
+        if (s->observer && (st = s->observer(s->observer_user, step->node, ctx.n_in, ctx.in,
+                                             ctx.n_out, ctx.out, s->err, sizeof s->err)) !=
+                               AV_STATUS_OK)
+            return st;
+    }
+    return AV_STATUS_OK;
+}
+
+av_status av_session_profile(av_session *s, av_node_time_fn fn, void *user)
+{
+    if (!s || !fn)
+        return AV_STATUS_INVALID_ARGUMENT;
+    av_status st = av_session_prepare(s);
+    if (st != AV_STATUS_OK)
+        return st;
+    const av__graph *g = s->model->g;
+    plan *p = s->plan;
+    s->ran = 0;
+    double *ms = av__calloc((size_t)p->n_steps + 1, sizeof *ms);
+    int *nodes = av__calloc((size_t)p->n_steps + 1, sizeof *nodes);
+    const void **data = av__calloc((size_t)g->n_inputs + 1, sizeof *data);
+    if (!ms || !nodes || !data) {
+        st = session_fail(s, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    int n = p->n_steps;
+    for (int i = 0; i < g->n_inputs; i++) {
+        plan_value *pv = &p->vals[g->inputs[i]];
+        data[i] = s->inputs[i].data;
+        if (pv->kind == KIND_INPUT)
+            pv->t.data = (void *)(uintptr_t)s->inputs[i].data;
+    }
+    if (p->cuda) {
+        st = av__cuda_plan_profile(p->cuda, data, nodes, ms, &n, s->err, sizeof s->err);
+    } else {
+        for (int k = 0; k < p->n_steps; k++)
+            nodes[k] = p->steps[k].node;
+        st = run_cpu_steps(s, p, ms);
+    }
+    for (int k = 0; st == AV_STATUS_OK && k < n; k++) {
+        const av__node *node = &g->nodes[nodes[k]];
+        char label[32];
+        snprintf(label, sizeof label, "#%d", nodes[k]);
+        fn(node->name && node->name[0] ? node->name : label, node->op_type, ms[k], user);
+    }
+done:
+    av__free(ms);
+    av__free(nodes);
+    av__free(data);
+    return st;
+}
+
 av_status av_session_run(av_session *s)
 {
     av_status st = av_session_prepare(s);
@@ -689,27 +773,8 @@ av_status av_session_run(av_session *s)
     }
     if (p->cuda)
         return run_cuda(s, p);
-    void *scratch = p->scratch_bytes ? (char *)p->arena + (p->arena_bytes + 63) / 64 * 64 : NULL;
-    char msg[768];
-    for (int k = 0; k < p->n_steps; k++) {
-        const plan_step *step = &p->steps[k];
-        const av__node *node = &g->nodes[step->node];
-        av__op_ctx ctx = {.node = node, .opset = g->opset, .n_in = node->n_inputs,
-                          .in = p->in_ptrs + step->in_start, .n_out = node->n_outputs,
-                          .out = p->out_ptrs + step->out_start, .pool = s->pool,
-                          .scratch = scratch, .seed = s->seed, .err = msg, .err_size = sizeof msg,
-                          .state = step->state};
-        st = m->ops[step->node]->run(&ctx);
-        if (st != AV_STATUS_OK) {
-            char label[256];
-            av__engine_node_label(g, step->node, label, sizeof label);
-            return session_fail(s, st, "node %s: %s", label, msg);
-        }
-        if (s->observer && (st = s->observer(s->observer_user, step->node, ctx.n_in, ctx.in,
-                                             ctx.n_out, ctx.out, s->err, sizeof s->err)) !=
-                               AV_STATUS_OK)
-            return st;
-    }
+    if ((st = run_cpu_steps(s, p, NULL)) != AV_STATUS_OK)
+        return st;
     s->ran = 1;
     return AV_STATUS_OK;
 }
