@@ -249,6 +249,7 @@ struct run_step {
     void *state;                   /* kernel state, or the CPU op's prepared state */
     void (*release)(void *);
     int cpu;
+    int folded;                    /* a LeakyRelu written by an earlier step's epilogue: skipped */
     char why[200];                 /* CPU fallback: why */
     /* GPU: the contexts run() gets; CPU: host tensors for the op */
     av__op_ctx octx;
@@ -294,6 +295,7 @@ struct av__cuda_plan {
     io_buffer *outputs;            /* one per graph output computed by a step */
     int n_outputs;
     int cpu_steps;
+    int folded_steps;              /* LeakyRelu nodes folded into convolution epilogues */
     int runs;
     cudaGraphExec_t exec;
     cudaEvent_t ev_start, ev_end;  /* around the steps of a run (not the transfers) */
@@ -361,6 +363,64 @@ static av_status ensure_host(av__cuda_plan *p, int v, char *err, size_t err_size
     p->host_owned[p->n_host_owned++] = buf;
     h->data = buf;
     return AV_STATUS_OK;
+}
+
+/* Bytes value v takes on the device. */
+static size_t device_bytes_of(const av__cuda_plan *p, int v)
+{
+    return (size_t)av__tensor_count(&p->dev[v]) * dtype_bytes(p->dev[v].dtype);
+}
+
+/* 1 when the device memory of value v overlaps that of value w. */
+static int overlaps(const av__cuda_plan *p, int v, int w)
+{
+    const char *a = (const char *)p->dev[v].data, *b = (const char *)p->dev[w].data;
+    size_t na = device_bytes_of(p, v), nb = device_bytes_of(p, w);
+    return a && b && na && nb && a < b + nb && b < a + na;
+}
+
+/* Folds each LeakyRelu whose input is output 0 of a convolution step into that step's epilogue
+ * (the kernel's absorb_leaky hook): the epilogue writes the LeakyRelu's output in the same pass
+ * and the LeakyRelu step is skipped, saving a read and a write of the tensor. Writing the output
+ * early is safe when its memory overlaps nothing any step from the convolution up to the
+ * LeakyRelu reads or writes (the planner reused that memory only for values dead by then). */
+static void fold_leaky_relus(av__cuda_plan *p)
+{
+    const av__graph *g = p->g;
+    for (int j = 0; j < p->n_steps; j++) {
+        run_step *lr = &p->steps[j];
+        const av__node *ln = &g->nodes[lr->node];
+        if (lr->cpu || strcmp(ln->op_type, "LeakyRelu") != 0 || (ln->domain && ln->domain[0] &&
+            strcmp(ln->domain, "ai.onnx") != 0) || ln->n_inputs != 1 || ln->n_outputs != 1)
+            continue;
+        int x = ln->inputs[0], y = ln->outputs[0];
+        if (x < 0 || y < 0 || p->kind[y] != AV__CUDA_VALUE_ARENA ||
+            p->kind[x] != AV__CUDA_VALUE_ARENA || p->dev[x].dtype != p->dev[y].dtype)
+            continue;
+        int k = j - 1; /* the producer of x */
+        while (k >= 0 && !(g->nodes[p->steps[k].node].n_outputs > 0 &&
+                           g->nodes[p->steps[k].node].outputs[0] == x))
+            k--;
+        if (k < 0 || p->steps[k].cpu || p->steps[k].folded || !p->steps[k].kernel->absorb_leaky)
+            continue;
+        int safe = 1;
+        for (int m = k; m < j && safe; m++) {
+            const av__node *mn = &g->nodes[p->steps[m].node];
+            for (int i = 0; i < mn->n_inputs + mn->n_outputs && safe; i++) {
+                int v = i < mn->n_inputs ? mn->inputs[i] : mn->outputs[i - mn->n_inputs];
+                if (v >= 0 && p->kind[v] == AV__CUDA_VALUE_ARENA && overlaps(p, v, y))
+                    safe = 0;
+            }
+        }
+        float alpha = 0.01f; /* the ONNX default */
+        for (int a = 0; a < ln->n_attrs; a++)
+            if (!strcmp(ln->attrs[a].name, "alpha"))
+                alpha = ln->attrs[a].f;
+        if (safe && p->steps[k].kernel->absorb_leaky(p->steps[k].state, p->dev[y].data, alpha)) {
+            lr->folded = 1;
+            p->folded_steps++;
+        }
+    }
 }
 
 av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const av__cuda_value *values,
@@ -627,6 +687,7 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
             }
         }
     }
+    fold_leaky_relus(p);
     if (p->scratch_bytes && (e = cudaMalloc(&p->scratch, p->scratch_bytes)) != cudaSuccess) {
         p->scratch = NULL;
         st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY,
@@ -723,6 +784,8 @@ static av_status run_steps(av__cuda_plan *p, char *err, size_t err_size)
         const av__node *node = &g->nodes[rs->node];
         av_status st;
         p->op_err[0] = '\0';
+        if (rs->folded)
+            continue;
         if (!rs->cpu) {
             st = rs->kernel->run(&rs->cctx);
         } else {
@@ -896,7 +959,9 @@ av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data,
         for (int k = 0; k < p->n_steps && st == AV_STATUS_OK; k++) {
             run_step *rs = &p->steps[k];
             p->op_err[0] = '\0';
-            if (rs->cpu) {
+            if (rs->folded) {
+                /* done by an earlier step's epilogue */
+            } else if (rs->cpu) {
                 /* the fallback alone: its transfers are part of its cost */
                 const av__node *node = &g->nodes[rs->node];
                 for (int i = 0; i < node->n_inputs && st == AV_STATUS_OK; i++) {
@@ -953,6 +1018,8 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
 }
 
 const char *av__cuda_plan_note(const av__cuda_plan *p) { return p->fp16_declined; }
+
+int av__cuda_plan_folded(const av__cuda_plan *p) { return p->folded_steps; }
 
 int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why)
 {

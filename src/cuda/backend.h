@@ -81,6 +81,8 @@ double av__cuda_plan_last_ms(const av__cuda_plan *p);
  * (arrays of at least the plan's step count; *n gets the count). Outputs are not downloaded. */
 av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data, int *nodes,
                                 double *ms, int *n, char *err, size_t err_size);
+/* LeakyRelu nodes folded into the epilogue of the convolution that feeds them. */
+int av__cuda_plan_folded(const av__cuda_plan *p);
 /* Why the plan runs in another math than its context's ("fp16 declined: ..."), or "". */
 const char *av__cuda_plan_note(const av__cuda_plan *p);
 /* The i-th runtime step that runs on the CPU: its node index, and why (static or plan-owned

@@ -79,6 +79,11 @@ typedef struct av__cuda_kernel {
     void (*release)(void *state);
     size_t (*scratch_bytes)(const av__cuda_ctx *ctx);
     av_status (*run)(const av__cuda_ctx *ctx);
+    /* Optional, after prepare(): from now on also write LeakyRelu(output 0, alpha) to dst (a
+     * device buffer of output 0's shape and storage type, written in the same pass as output 0).
+     * Returns 1 when the kernel took it on, 0 when it cannot (then nothing changes). The
+     * backend uses it to fold a LeakyRelu node into the convolution that feeds it. */
+    int (*absorb_leaky)(void *state, void *dst, float alpha);
 } av__cuda_kernel;
 
 /* The kernel for (domain, op_type) ("" and "ai.onnx" are the default domain), or NULL. */

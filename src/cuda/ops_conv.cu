@@ -180,6 +180,8 @@ struct post_args {
     int act[AV__DNNL_MAX_POST];
     float alpha[AV__DNNL_MAX_POST], beta[AV__DNNL_MAX_POST];
     const void *add[AV__DNNL_MAX_POST];
+    void *leaky;                   // also write leaky_relu(result, leaky_alpha) here (a folded
+    float leaky_alpha;             // LeakyRelu node), or NULL
 };
 
 // One post step other than "add".
@@ -224,6 +226,9 @@ __global__ void epilogue_kernel(const T *src, dlay sg, doff3 crop, T *dst, dlay 
             v = pa.act[s] == AV__DNNL_ACT_ADD ? v + av__ld<T>((const T *)pa.add[k++], i)
                                               : post_step(pa.act[s], pa.alpha[s], pa.beta[s], v);
         av__st<T>(dst, i, v);
+        if (pa.leaky) /* the stored value, as the LeakyRelu node would have read it */
+            av__st<T>((T *)pa.leaky, i,
+                      post_step(AV__DNNL_ACT_RELU, pa.leaky_alpha, 0.0f, av__ld<T>(dst, i)));
     }
 }
 
@@ -270,6 +275,14 @@ __global__ void epilogue_vec_kernel(T *y, dlay g, const T *__restrict__ bias, po
         for (int k = 0; k < V; k++)
             av__st<T>(p.v, k, f[k]);
         *(pack16<T> *)(y + i0) = p;
+        if (pa.leaky) { /* the stored values, as the LeakyRelu node would have read them */
+            pack16<T> q;
+#pragma unroll
+            for (int k = 0; k < V; k++)
+                av__st<T>(q.v, k, post_step(AV__DNNL_ACT_RELU, pa.leaky_alpha, 0.0f,
+                                            av__ld<T>(p.v, k)));
+            *(pack16<T> *)((T *)pa.leaky + i0) = q;
+        }
     }
 }
 
@@ -926,6 +939,7 @@ template <typename T> av_status conv_run_typed(const av__cuda_ctx *ctx, conv_sta
                (uintptr_t)y % 16 == 0;
     for (int i = 0; i < s->n_add; i++)
         vec = vec && (uintptr_t)pa.add[i] % 16 == 0;
+    vec = vec && (uintptr_t)pa.leaky % 16 == 0;
     if (vec)
         epilogue_vec_kernel<T><<<av__cuda_blocks(total / V, 256), 256, 0, stream>>>(
             y, yg, bias, pa, total / V);
@@ -936,6 +950,19 @@ template <typename T> av_status conv_run_typed(const av__cuda_ctx *ctx, conv_sta
         epilogue_kernel<T, false><<<blocks, 256, 0, stream>>>(y, yg, doff3_of(g->crop), y, yg,
                                                               bias, pa, total);
     return AV__CUDA_CHECK_LAUNCH(ctx, "conv epilogue");
+}
+
+// The absorb_leaky hook of Conv, ConvTranspose and FusedConv (cuda_op.h): the epilogue pass
+// also writes the LeakyRelu of what it stores.
+int conv_absorb_leaky(void *state, void *dst, float alpha)
+{
+    conv_state *s = (conv_state *)state;
+    if (!s || s->empty || s->post.leaky)
+        return 0;
+    s->post.leaky = dst;
+    s->post.leaky_alpha = alpha;
+    s->epilogue = 1;
+    return 1;
 }
 
 av_status conv_run(const av__cuda_ctx *ctx)
@@ -1331,10 +1358,12 @@ av_status gemm_run(const av__cuda_ctx *ctx)
 } // namespace
 
 const av__cuda_kernel av__cuda_kernels_conv[] = {
-    {"", "Conv", conv_supports, conv_prepare, conv_release, conv_scratch, conv_run},
-    {"", "ConvTranspose", convt_supports, convt_prepare, conv_release, conv_scratch, conv_run},
+    {"", "Conv", conv_supports, conv_prepare, conv_release, conv_scratch, conv_run,
+     conv_absorb_leaky},
+    {"", "ConvTranspose", convt_supports, convt_prepare, conv_release, conv_scratch, conv_run,
+     conv_absorb_leaky},
     {AV__DOMAIN_INTERNAL, AV__FUSED_CONV_OP, fused_supports, fused_prepare, conv_release,
-     conv_scratch, conv_run},
+     conv_scratch, conv_run, conv_absorb_leaky},
     {"", "MatMul", matmul_supports, matmul_prepare, gemm_release, gemm_scratch, gemm_run},
     {"", "Gemm", gemm_supports, gemm_prepare, gemm_release, gemm_scratch, gemm_run},
 };

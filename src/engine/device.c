@@ -99,6 +99,11 @@ av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data,
     *n = 0;
     return av__fail(err, err_size, AV_STATUS_UNSUPPORTED, NOT_BUILT);
 }
+int av__cuda_plan_folded(const av__cuda_plan *p)
+{
+    (void)p;
+    return 0;
+}
 const char *av__cuda_plan_note(const av__cuda_plan *p)
 {
     (void)p;

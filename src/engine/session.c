@@ -851,6 +851,10 @@ av_status av_session_describe_device(const av_session *s, char *out, size_t size
     av__cuda_plan_stats(s->plan->cuda, &dev, &cpu, &replay);
     APPEND(", %.1f MiB on the GPU, %s, %d node%s on the CPU fallback\n", dev / 1048576.0,
            replay ? "runs replay a CUDA graph" : "eager launches", cpu, cpu == 1 ? "" : "s");
+    int folded = av__cuda_plan_folded(s->plan->cuda);
+    if (folded)
+        APPEND("  %d LeakyRelu node%s folded into the epilogue of the convolution feeding %s\n",
+               folded, folded == 1 ? "" : "s", folded == 1 ? "it" : "them");
     const char *note = av__cuda_plan_note(s->plan->cuda);
     if (note[0])
         APPEND("  %s\n", note);
