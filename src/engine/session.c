@@ -351,6 +351,32 @@ static void assign_in_place(plan *p, const av_model *m)
     }
 }
 
+/* A CUDA session folds a LeakyRelu into the epilogue of the convolution that produces its input
+ * (src/cuda/backend.cu): the LeakyRelu's output is then written at the convolution's step, so its
+ * memory must not be shared with anything alive from that step on. Extends its lifetime back. */
+static void reserve_for_folding(plan *p, const av_model *m)
+{
+    const av__graph *g = m->g;
+    for (int j = 0; j < p->n_steps; j++) {
+        const av__node *ln = &g->nodes[p->steps[j].node];
+        if (strcmp(ln->op_type, "LeakyRelu") != 0 || ln->n_inputs != 1 || ln->n_outputs != 1 ||
+            ln->inputs[0] < 0 || ln->outputs[0] < 0)
+            continue;
+        for (int k = j - 1; k >= 0; k--) {
+            const av__node *cn = &g->nodes[p->steps[k].node];
+            if (cn->n_outputs < 1 || cn->outputs[0] != ln->inputs[0])
+                continue;
+            if (!strcmp(cn->op_type, "Conv") || !strcmp(cn->op_type, "ConvTranspose") ||
+                !strcmp(cn->op_type, "FusedConv")) {
+                plan_value *y = &p->vals[ln->outputs[0]];
+                if (y->kind == KIND_ARENA && y->first > k)
+                    y->first = k;
+            }
+            break;
+        }
+    }
+}
+
 /* The device side of plan p for a CUDA session: which values the runtime steps use and how
  * they get to the GPU, then av__cuda_plan_create. */
 static av_status make_cuda_plan(av_session *s, plan *p)
@@ -554,6 +580,8 @@ static av_status make_plan(av_session *s, plan **out)
     }
     if (!s->cuda) /* CUDA kernels write outputs apart from their inputs */
         assign_in_place(p, m);
+    else
+        reserve_for_folding(p, m);
     if ((st = place_in_arena(p, g->n_values)) != AV_STATUS_OK) {
         st = session_fail(s, st, "out of memory");
         goto fail;
