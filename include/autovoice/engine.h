@@ -237,8 +237,10 @@ typedef struct av_plan_options {
     int n_profiles;
     /* ---- reduced precision, tactics and the build report (docs/BUILDER.md) ----
      * Inputs for calibration and for the accuracy report: an .npz file whose keys are
-     * COMPONENT/INPUT (or INPUT); NULL: the configuration's int8_calibration.data, else
-     * deterministic synthetic inputs at each profile's opt shape. */
+     * COMPONENT/INPUT (or INPUT), or a directory of audio files, converted by the float32
+     * pipeline of the model package source_path is in, whose inputs to `component` are kept;
+     * NULL: the configuration's int8_calibration.data, else deterministic synthetic inputs at
+     * each profile's opt shape. */
     const char *calib_path;
     /* "entropy", "minmax" or "percentile"; NULL: the configuration's method (entropy). */
     const char *calib_method;
@@ -248,8 +250,9 @@ typedef struct av_plan_options {
     /* Threads for calibration, tactic timing and the report; <= 0: one per online CPU. */
     int threads;
     /* fp32 convolutions: 0 im2col + SGEMM (outputs bit-identical to the ONNX file's); 1 time
-     * that and the oneDNN path (channels-last, fused) at the profiles' opt shapes and keep the
-     * faster; 2 oneDNN without timing. bf16 and int8 plans always use oneDNN. */
+     * each convolution both ways at the profiles' opt shapes and keep the faster per layer
+     * (oneDNN: channels-last, fused); 2 oneDNN without timing. bf16 and int8 plans always use
+     * oneDNN. */
     int tactics;
     /* int8: a layer whose int8 output, on the first calibration batch with float32 inputs, has
      * an SNR below this many dB against float32 stays bf16 (fp32 without AVX512-BF16). <= 0:
@@ -259,9 +262,17 @@ typedef struct av_plan_options {
      * precision and why, and the accuracy of the plan against the float32 model. NULL: none. */
     void (*report)(void *user, const char *line);
     void *report_user;
+    /* tactics 1: a timing cache file (docs/BUILDER.md, "Tactics and the timing cache"): the
+     * per-layer timings it holds for this CPU, oneDNN and library version are reused instead of
+     * measured, and the file is rewritten with every timing of the build; a file made elsewhere
+     * is replaced, a corrupt one is an error. NULL: none. */
+    const char *timing_cache;
+    /* tactics 1 or 2: the most scratch memory, in bytes, a layer's kernel may use; a tactic
+     * that needs more is not chosen. 0: the configuration's workspace_mb, else no bound. */
+    int64_t workspace_bytes;
 } av_plan_options;
 /* fp32, nothing recorded, no configuration, no profiles, synthetic inputs, no cache, all CPUs,
- * no tactics, 30 dB, no report. */
+ * no tactics, 30 dB, no report, no timing cache, no workspace bound. */
 av_plan_options av_plan_options_default(void);
 
 /* Writes `model` as a plan to `path` (through PATH.tmp, fsync'ed and renamed into place, so a

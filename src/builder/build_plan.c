@@ -15,6 +15,8 @@
 
 #include "builder/build_graph.h"
 #include "builder/build_plan.h"
+#include "builder/build_tactics.h"
+#include "builder/calib_audio.h"
 #include "builder/calibrate.h"
 #include "builder/npz.h"
 #include "core/internal.h"
@@ -267,23 +269,64 @@ static int exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
+/* The audio files of `dir` through the conversion pipeline of the package the source ONNX file
+ * is in (its directory), the component's inputs kept (calib_audio.h). */
+static av_status load_audio(const av_model *m, const av__build_request *req, const char *dir,
+                            inputs *in, char *err, size_t err_size)
+{
+    const char *src = req->o->source_path;
+    if (!npz_group(req->component))
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                        "%s: calibration from audio files collects one component's inputs from "
+                        "the conversion pipeline; say which component this model is "
+                        "(--component NAME)", dir);
+    if (!src)
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                        "%s: calibration from audio files runs the model package the ONNX file "
+                        "is in, and no source file is recorded", dir);
+    char pkg[4096], yaml[4200];
+    const char *slash = strrchr(src, '/');
+    if (slash)
+        snprintf(pkg, sizeof pkg, "%.*s", slash == src ? 1 : (int)(slash - src), src);
+    else
+        snprintf(pkg, sizeof pkg, ".");
+    snprintf(yaml, sizeof yaml, "%s/model.yaml", pkg);
+    if (!exists(yaml))
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                        "%s: calibration from audio files runs the model package the ONNX file "
+                        "is in, and %s has no model.yaml (give an .npz file instead)", dir, pkg);
+    av__calib_audio_request r = {.audio_dir = dir, .package_dir = pkg,
+                                 .component = req->component, .g = m->g,
+                                 .max_batches = req->cfg->calib.batches,
+                                 .threads = req->o->threads};
+    int files = 0;
+    double t0 = now_s();
+    av_status st = av__calib_audio_collect(&r, &in->t, &in->n_batches, &files, err, err_size);
+    if (st != AV_STATUS_OK)
+        return st;
+    in->n_in = m->g->n_inputs;
+    snprintf(in->source, sizeof in->source, "%d audio file%s in %s (%d batch%s)", files,
+             files == 1 ? "" : "s", dir, in->n_batches, in->n_batches == 1 ? "" : "es");
+    say(req, "calibration data: %s: the %s inputs of the float32 conversion pipeline of %s "
+             "(%.1f s)", in->source, req->component, pkg, now_s() - t0);
+    return AV_STATUS_OK;
+}
+
 static av_status load_inputs(const av_model *m, const av__build_request *req, inputs *in,
                              char *err, size_t err_size)
 {
     const char *path = req->o->calib_path;
-    if (path) {
-        if (is_dir(path))
-            return av__fail(err, err_size, AV_STATUS_UNSUPPORTED,
-                            "%s: calibration from a directory of audio files is not "
-                            "implemented yet; give an .npz file", path);
-        return load_npz(m, req, path, in, err, err_size);
-    }
+    if (path)
+        return is_dir(path) ? load_audio(m, req, path, in, err, err_size)
+                            : load_npz(m, req, path, in, err, err_size);
     path = req->cfg->calib.data;
-    if (path && exists(path) && !is_dir(path))
+    if (path && is_dir(path))
+        return load_audio(m, req, path, in, err, err_size);
+    if (path && exists(path))
         return load_npz(m, req, path, in, err, err_size);
     if (path)
-        say(req, "calibration data %s (from the configuration) %s: using synthetic inputs", path,
-            is_dir(path) ? "is an audio directory, not read yet" : "does not exist");
+        say(req, "calibration data %s (from the configuration) does not exist: using synthetic "
+                 "inputs", path);
     return synthetic(m, req, in, err, err_size);
 }
 
@@ -573,24 +616,6 @@ done:
     return st;
 }
 
-/* Median-free timing: the best of `reps` runs after one warm-up, batch 0. */
-static av_status time_model(const av_model *m, const inputs *in, int threads, int reps,
-                            double *best, char *err, size_t err_size)
-{
-    av_session *s = NULL;
-    av_status st = open_session(m, threads, &s, err, err_size);
-    *best = INFINITY;
-    for (int r = 0; r <= reps && st == AV_STATUS_OK; r++) {
-        double t0 = now_s();
-        st = run_batch(s, m, in, 0, err, err_size);
-        double t = now_s() - t0;
-        if (r > 0 && t < *best)
-            *best = t;
-    }
-    av_session_free(s);
-    return st;
-}
-
 /* Plans sessions at the profiles' min and max shapes: every primitive must exist there. */
 static av_status check_range(const av_model *m, const av__build_request *req, int threads,
                              char *err, size_t err_size)
@@ -873,8 +898,32 @@ av_status av__build_graph(const av_model *m, const av__build_request *req, av__g
         pr.shapes[g0->inputs[i]].data = NULL;
     }
 
-    /* 2. stage A */
     av__build_fuse_stats fs;
+    if (prec == AV_PRECISION_FP32) { /* tactics: per layer (1), or oneDNN untimed (2) */
+        st = av__build_choose_tactics(m, req, in.t, pr.shapes, pr.usable, err, err_size);
+        if (st != AV_STATUS_OK)
+            goto done;
+        int any = 0;
+        for (int n = 0; n < g0->n_nodes; n++)
+            any |= pr.usable[n];
+        if (!(g1 = av__build_graph_clone(g0)))
+            goto oom;
+        if (any && (st = av__build_fuse_convs(g1, pr.shapes, pr.usable, &fs, err, err_size)) !=
+                       AV_STATUS_OK)
+            goto done;
+        if (any)
+            say(req, "oneDNN convolutions: %d (with %d elementwise nodes fused into them), %d "
+                     "transposes at the channels-last regions' edges",
+                fs.convs, fs.steps, fs.transposes);
+        else
+            say(req, "every convolution keeps im2col + SGEMM: the plan computes as the ONNX "
+                     "file does");
+        *out = g1;
+        g1 = NULL;
+        goto done;
+    }
+
+    /* 2. stage A */
     if (!(g1 = av__build_graph_clone(g0)))
         goto oom;
     if ((st = av__build_fuse_convs(g1, pr.shapes, pr.usable, &fs, err, err_size)) != AV_STATUS_OK)
@@ -890,32 +939,6 @@ av_status av__build_graph(const av_model *m, const av__build_request *req, av__g
             av__fail(err, err_size, st, "the fused graph: %s", msg);
             goto done;
         }
-    }
-
-    if (prec == AV_PRECISION_FP32 && o->tactics == 2) { /* oneDNN, untimed */
-        say(req, "fp32 convolutions through oneDNN (not timed)");
-        *out = g1;
-        g1 = NULL;
-        goto done;
-    }
-    if (prec == AV_PRECISION_FP32) { /* tactics: the faster of the two graphs */
-        double t_gemm, t_dnnl;
-        if ((st = time_model(m, &in, threads, 3, &t_gemm, err, err_size)) != AV_STATUS_OK ||
-            (st = time_model(m1, &in, threads, 3, &t_dnnl, err, err_size)) != AV_STATUS_OK)
-            goto done;
-        int dnnl = t_dnnl < t_gemm;
-        say(req, "tactics at the opt shapes, best of 3 runs on %d thread%s: im2col + SGEMM "
-                 "%.1f ms, oneDNN %.1f ms: %s",
-            threads, threads == 1 ? "" : "s", t_gemm * 1e3, t_dnnl * 1e3,
-            dnnl ? "oneDNN" : "im2col + SGEMM");
-        if (!dnnl) {
-            av__graph_free(g1);
-            if (!(g1 = av__build_graph_clone(g0)))
-                goto oom;
-        }
-        *out = g1;
-        g1 = NULL;
-        goto done;
     }
 
     /* 3. precision per FusedConv */

@@ -1,12 +1,14 @@
 /* The builder's driver for reduced-precision and tactic-timed plans (docs/BUILDER.md,
  * "Precision"): from a loaded model to the graph a plan stores.
  *
- *   1. reference inputs: the .npz calibration file's batches or synthetic ones at the profiles'
+ *   1. reference inputs: the .npz calibration file's batches, those an audio directory gives
+ *      through the conversion pipeline (calib_audio.h), or synthetic ones at the profiles'
  *      opt shapes;
  *   2. one float32 run on the first batch records every value's shape and tries oneDNN on every
  *      Conv / ConvTranspose;
  *   3. stage A (build_graph.h): FusedConv nodes, channels-last;
- *   4. fp32: with tactics, the GEMM and the oneDNN graphs are timed and the faster kept;
+ *   4. fp32: with tactics, each convolution timed with im2col + SGEMM and with oneDNN and the
+ *      faster kept (build_tactics.h), then stage A on the oneDNN ones;
  *      bf16: every FusedConv but the keep_precision ones in bf16;
  *      int8: calibration of every int8 convolution's input (collectors of calibrate.h, two
  *      passes for entropy / percentile, or the cache), then each layer tried alone in int8 on

@@ -616,6 +616,26 @@ static int parse_header(const char *s, size_t len, int *version, av__calib_metho
     return -1;
 }
 
+/* The model's tensor list: no NULL, no name twice (the caller's mistake, not the file's). */
+static av_status check_names(const char *const *names, size_t n, char *err, size_t err_size)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!names[k])
+            return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                            "av__calib_cache_read: names[%zu] is NULL", k);
+    name_ref *refs = n ? sorted_names(names, n) : NULL;
+    if (n && !refs)
+        return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    av_status st = AV_STATUS_OK;
+    for (size_t k = 1; k < n && st == AV_STATUS_OK; k++)
+        if (name_ref_cmp(&refs[k - 1], &refs[k]) == 0)
+            st = av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                          "av__calib_cache_read: the model's tensor '%.200s' is listed twice",
+                          refs[k].name);
+    av__free(refs);
+    return st;
+}
+
 av_status av__calib_cache_read(const char *path, const char *const *names, size_t n,
                                const av__calib_fingerprint *expected_fingerprint, float *scales,
                                av__calib_cache_info *info, char *err, size_t err_size)
@@ -623,13 +643,34 @@ av_status av__calib_cache_read(const char *path, const char *const *names, size_
     if (!path || (n && (!names || !scales)))
         return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
                         "av__calib_cache_read: NULL argument");
-    for (size_t k = 0; k < n; k++)
-        if (!names[k])
-            return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
-                            "av__calib_cache_read: names[%zu] is NULL", k);
+    av_status st = check_names(names, n, err, err_size);
+    if (st != AV_STATUS_OK)
+        return st;
     char *buf = NULL;
     size_t len = 0;
-    av_status st = AV_STATUS_OK;
+    st = slurp(path, &buf, &len, err, err_size);
+    if (st == AV_STATUS_OK)
+        st = av__calib_cache_parse(buf, len, path, names, n, expected_fingerprint, scales, info,
+                                   err, err_size);
+    av__free(buf);
+    return st;
+}
+
+av_status av__calib_cache_parse(const char *buf, size_t len, const char *path,
+                                const char *const *names, size_t n,
+                                const av__calib_fingerprint *expected_fingerprint, float *scales,
+                                av__calib_cache_info *info, char *err, size_t err_size)
+{
+    if (!path || (len && !buf) || (n && (!names || !scales)))
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                        "av__calib_cache_read: NULL argument");
+    av_status st = check_names(names, n, err, err_size);
+    if (st != AV_STATUS_OK)
+        return st;
+    if (len > CACHE_MAX_BYTES)
+        return av__fail(err, err_size, AV_STATUS_FORMAT,
+                        "%s: larger than %u MiB: not a calibration cache", path,
+                        CACHE_MAX_BYTES >> 20);
     name_ref *refs = NULL;
     size_t *seen_line = NULL; /* per names[] index: the line it was found on, 0 = not yet */
     float *found = NULL;
@@ -640,15 +681,6 @@ av_status av__calib_cache_read(const char *path, const char *const *names, size_
         st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
-    for (size_t k = 1; k < n; k++)
-        if (name_ref_cmp(&refs[k - 1], &refs[k]) == 0) {
-            st = av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
-                          "av__calib_cache_read: the model's tensor '%.200s' is listed twice",
-                          refs[k].name);
-            goto done;
-        }
-    if ((st = slurp(path, &buf, &len, err, err_size)) != AV_STATUS_OK)
-        goto done;
     if (len == 0) {
         st = av__fail(err, err_size, AV_STATUS_FORMAT, "%s:1: empty file, expected a "
                       "'TRT-<version>-<algorithm>' header", path);
@@ -778,6 +810,5 @@ done:
     av__free(found);
     av__free(seen_line);
     av__free(refs);
-    av__free(buf);
     return st;
 }

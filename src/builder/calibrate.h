@@ -237,4 +237,12 @@ av_status av__calib_cache_read(const char *path, const char *const *names, size_
                                const av__calib_fingerprint *expected_fingerprint, float *scales,
                                av__calib_cache_info *info, char *err, size_t err_size);
 
+/* The same from memory: buf[0..len) (any bytes; not NUL-terminated, not referenced after the
+ * call), `path` standing for the file in messages. The fuzz target tests/fuzz/fuzz_calib_cache.c
+ * feeds it. */
+av_status av__calib_cache_parse(const char *buf, size_t len, const char *path,
+                                const char *const *names, size_t n,
+                                const av__calib_fingerprint *expected_fingerprint, float *scales,
+                                av__calib_cache_info *info, char *err, size_t err_size);
+
 #endif /* AV_BUILDER_CALIBRATE_H */

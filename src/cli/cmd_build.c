@@ -1,6 +1,7 @@
 /* `autovoice build`: ONNX models into plans (our trtexec --saveEngine). Public headers only. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,9 @@
 static const char build_help[] =
     "usage: autovoice build MODEL.onnx [-o MODEL.plan] [--component NAME] [--precision P]\n"
     "                       [--shape NAME:MIN/OPT/MAX ...] [--config FILE] [--threads N]\n"
-    "                       [--calib FILE.npz] [--calib-method M] [--calib-cache FILE]\n"
-    "                       [--int8-min-snr DB] [--tactics | --onednn]\n"
+    "                       [--calib FILE.npz|AUDIO_DIR] [--calib-method M] [--calib-cache FILE]\n"
+    "                       [--int8-min-snr DB] [--tactics [--timing-cache FILE] | --onednn]\n"
+    "                       [--workspace BYTES]\n"
     "       autovoice build --package DIR [--precision P] [--config FILE] [--threads N] ...\n"
     "\n"
     "Builds a plan: the model after the engine's load passes (constant folding, dead-node and\n"
@@ -45,6 +47,11 @@ static const char build_help_more[] =
     "                       COMPONENT/INPUT (vocoder/mel_input, ...) or INPUT, one batch or a\n"
     "                       stack of them (default: the configuration's int8_calibration.data,\n"
     "                       else synthetic inputs at each profile's opt shape)\n"
+    "  --calib AUDIO_DIR    or a directory of audio files (.wav .flac .ogg .mp3 .aiff, by name,\n"
+    "                       up to the configuration's int8_calibration.batches): each is\n"
+    "                       converted by the float32 pipeline of the package the model is in\n"
+    "                       (MODEL's directory, or DIR with --package) and the inputs it gives\n"
+    "                       the component are the batches (one per run; needs the component)\n"
     "  --calib-method M     entropy (default; TensorRT's EntropyCalibration2), minmax or\n"
     "                       percentile (the configuration's percentile, default 99.99)\n"
     "  --calib-cache FILE   calibration cache in TensorRT's text format: used when it matches\n"
@@ -52,10 +59,16 @@ static const char build_help_more[] =
     "                       when absent (default: the configuration's cache_dir, when it exists)\n"
     "  --int8-min-snr DB    a layer whose int8 output SNR on the first calibration batch is below\n"
     "                       DB stays bf16 (default 30)\n"
-    "  --tactics            fp32: time the im2col + SGEMM and the oneDNN convolution paths at the\n"
-    "                       opt shapes and keep the faster (default: SGEMM, whose outputs are\n"
-    "                       bit-identical to the ONNX file's)\n"
+    "  --tactics            fp32: time each convolution with im2col + SGEMM and with oneDNN at\n"
+    "                       the opt shapes and keep the faster per layer (default: SGEMM, whose\n"
+    "                       outputs are bit-identical to the ONNX file's)\n"
+    "  --timing-cache FILE  with --tactics: reuse the layer timings FILE holds for this CPU,\n"
+    "                       oneDNN and autovoice version (a file made elsewhere is replaced, a\n"
+    "                       corrupt one is an error) and write it back with this build's\n"
     "  --onednn             fp32: run the convolutions through oneDNN without timing\n"
+    "  --workspace BYTES    with --tactics or --onednn: a tactic needing more scratch memory for\n"
+    "                       one layer is not chosen (suffix k, M or G for KiB, MiB, GiB; default:\n"
+    "                       the configuration's workspace_mb, else no bound)\n"
     "  --shape NAME:MIN/OPT/MAX\n"
     "                       a profile for input NAME, each shape as DxDx...; sessions on the plan\n"
     "                       refuse shapes outside [MIN, MAX]; replaces the configuration's profile\n"
@@ -74,6 +87,8 @@ static const char build_help_more[] =
     "  autovoice build --package models/default\n"
     "  autovoice build --package models/default --config my_config.yaml\n"
     "  autovoice build vocoder.onnx -o vocoder-int8.plan --precision int8 --calib calib.npz\n"
+    "  autovoice build --package models/default --precision int8 --calib my_songs/\n"
+    "  autovoice build vocoder.onnx --tactics --timing-cache build/vocoder.timing\n"
     "\n"
     "exit status: 0 done; 1 a model, configuration or plan file failed; 2 a usage error.\n";
 
@@ -95,6 +110,29 @@ static int parse_dims(const char *s, int64_t *dims)
         s = end;
     }
     return n;
+}
+
+/* "64M" into bytes (suffixes k, M, G: powers of 1024); 0 when malformed or out of range. */
+static int parse_bytes(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    int64_t unit = 1;
+    if (end == s || errno || v < 1)
+        return 0;
+    if (*end == 'k' || *end == 'K')
+        unit = 1 << 10;
+    else if (*end == 'M')
+        unit = 1 << 20;
+    else if (*end == 'G')
+        unit = 1 << 30;
+    if (unit > 1)
+        end++;
+    if (*end || v > INT64_MAX / unit)
+        return 0;
+    *out = (int64_t)v * unit;
+    return 1;
 }
 
 /* NAME:MIN/OPT/MAX into p (the name stays in spec, which is cut at the last ':'). */
@@ -299,7 +337,8 @@ int av_cli_build(int argc, char **argv)
     av_plan_profile shapes[MAX_SHAPES];
     int n_shapes = 0, threads = 0, tactics = 0;
     double min_snr = 0;
-    const char *calib = NULL, *calib_method = NULL, *calib_cache = NULL;
+    const char *calib = NULL, *calib_method = NULL, *calib_cache = NULL, *timing_cache = NULL;
+    int64_t workspace = 0;
     av_precision precision = AV_PRECISION_FP32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -350,6 +389,14 @@ int av_cli_build(int argc, char **argv)
                         argv[i]);
                 return AV_CLI_USAGE;
             }
+        } else if (!strcmp(a, "--timing-cache") && has_value) {
+            timing_cache = argv[++i];
+        } else if (!strcmp(a, "--workspace") && has_value) {
+            if (!parse_bytes(argv[++i], &workspace)) {
+                fprintf(stderr, "autovoice build: bad --workspace '%s' (bytes, >= 1, optionally "
+                                "with k, M or G)\n", argv[i]);
+                return AV_CLI_USAGE;
+            }
         } else if (!strcmp(a, "--tactics")) {
             tactics = 1;
         } else if (!strcmp(a, "--onednn")) {
@@ -386,6 +433,16 @@ int av_cli_build(int argc, char **argv)
                         "int8 plans always run their convolutions through oneDNN)\n");
         return AV_CLI_USAGE;
     }
+    if (timing_cache && tactics != 1) {
+        fprintf(stderr, "autovoice build: --timing-cache goes with --tactics (it holds the layer "
+                        "timings --tactics measures)\n");
+        return AV_CLI_USAGE;
+    }
+    if (workspace && !tactics) {
+        fprintf(stderr, "autovoice build: --workspace bounds the fp32 tactic choice: give it with "
+                        "--tactics or --onednn\n");
+        return AV_CLI_USAGE;
+    }
     av_plan_options opt = av_plan_options_default();
     opt.precision = precision;
     opt.profiles = shapes;
@@ -396,6 +453,8 @@ int av_cli_build(int argc, char **argv)
     opt.threads = threads;
     opt.tactics = tactics;
     opt.int8_min_snr_db = min_snr;
+    opt.timing_cache = timing_cache;
+    opt.workspace_bytes = workspace;
     opt.report = print_report;
     if (package)
         return build_package(package, config, &opt);

@@ -13,6 +13,7 @@
 #include "core/internal.h"
 #include "ops/op.h"
 #include "dsp/griffin_lim.h"
+#include "svc/convert_internal.h"
 #include "svc/package.h"
 
 /* Receptive-field probes: a component whose output still changes this far from a perturbed
@@ -37,6 +38,9 @@ struct av_converter {
     int have_stats;
     int threads;
     av_session_config session_cfg; /* every component's session: threads, device, GPU math */
+    av__convert_observer observer; /* convert_internal.h; NULL: none */
+    void *observer_user;
+    int probing;                   /* 1 while measure_context runs: the observer is not told */
     char dir[4096];
     char err[1024];
 };
@@ -77,8 +81,9 @@ av_status av_converter_create(const char *model_dir, int threads, av_converter *
     return av_converter_create_with(model_dir, &cfg, out, err, err_size);
 }
 
-av_status av_converter_create_with(const char *model_dir, const av_session_config *session_cfg,
-                                   av_converter **out, char *err, size_t err_size)
+/* onnx_only: every component from its ONNX file, never the package's plans. */
+static av_status converter_create(const char *model_dir, const av_session_config *session_cfg,
+                                  int onnx_only, av_converter **out, char *err, size_t err_size)
 {
     if (!out || !model_dir || !session_cfg)
         return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "av_converter_create: NULL argument");
@@ -99,9 +104,10 @@ av_status av_converter_create_with(const char *model_dir, const av_session_confi
     for (int c = 0; c < AV__COMP_COUNT; c++) {
         if (!cv->pkg.models[c])
             continue;
-        if (session_cfg->device != AV_DEVICE_CPU && av_model_is_plan(cv->pkg.models[c])) {
+        if ((onnx_only || session_cfg->device != AV_DEVICE_CPU) &&
+            av_model_is_plan(cv->pkg.models[c])) {
             /* plans are built for the CPU (their bf16 / int8 layers would run on the CUDA
-             * backend's CPU fallback): the GPU runs the ONNX graph */
+             * backend's CPU fallback): the GPU runs the ONNX graph; so does calibration */
             char path[8192];
             av_model *onnx = NULL;
             snprintf(path, sizeof path, "%s/%s", model_dir, cv->pkg.component_files[c]);
@@ -120,6 +126,24 @@ av_status av_converter_create_with(const char *model_dir, const av_session_confi
     }
     *out = cv;
     return AV_STATUS_OK;
+}
+
+av_status av_converter_create_with(const char *model_dir, const av_session_config *session_cfg,
+                                   av_converter **out, char *err, size_t err_size)
+{
+    return converter_create(model_dir, session_cfg, 0, out, err, err_size);
+}
+
+av_status av__converter_create_observed(const char *model_dir, const av_session_config *cfg,
+                                        av__convert_observer observer, void *user,
+                                        av_converter **out, char *err, size_t err_size)
+{
+    av_status st = converter_create(model_dir, cfg, 1, out, err, err_size);
+    if (st == AV_STATUS_OK) {
+        (*out)->observer = observer;
+        (*out)->observer_user = user;
+    }
+    return st;
 }
 
 void av_converter_free(av_converter *cv)
@@ -227,7 +251,22 @@ static av_status run_component(av_converter *cv, int c, const comp_inputs *in, c
         if (av_session_set_input(s, in->names[i], in->dtypes[i], in->ndims[i], in->shapes[i],
                                  in->data[i]) != AV_STATUS_OK)
             return cv_fail(cv, AV_STATUS_FORMAT, "%s: %s", component_labels[c], av_session_last_error(s));
-    av_status st = av_session_run(s);
+    av_status st;
+    if (cv->observer && !cv->probing) {
+        av_tensor t[3];
+        char msg[768] = "";
+        memset(t, 0, sizeof t);
+        for (int i = 0; i < in->n; i++) {
+            t[i].name = in->names[i];
+            t[i].dtype = in->dtypes[i];
+            t[i].ndim = in->ndims[i];
+            memcpy(t[i].shape, in->shapes[i], sizeof in->shapes[i]);
+            t[i].data = in->data[i];
+        }
+        if ((st = cv->observer(cv->observer_user, component_labels[c], in->n, t, msg, sizeof msg)))
+            return cv_fail(cv, st, "%s: %s", component_labels[c], msg);
+    }
+    st = av_session_run(s);
     if (st != AV_STATUS_OK)
         return cv_fail(cv, st, "%s: %s", component_labels[c], av_session_last_error(s));
     if (av_session_get_output(s, out_name, out) != AV_STATUS_OK)
@@ -651,7 +690,9 @@ static av_status plan_chunks(av_converter *cv, job *jb)
         if (!cv->sessions[c]) /* no vocoder: Griffin-Lim's fixed context */
             cv->context[c] = GRIFFIN_LIM_CONTEXT_FRAMES;
         if (cv->context[c] < 0) {
+            cv->probing = 1;
             av_status st = measure_context(cv, c, &cv->context[c]);
+            cv->probing = 0;
             if (st != AV_STATUS_OK)
                 return st;
         }

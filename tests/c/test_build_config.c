@@ -2,13 +2,18 @@
  * configuration written back as YAML parses into the same struct; every error class (YAML syntax,
  * unknown key, repeated key, wrong type, out of range, min > max, rank mismatch, non-positive
  * dimension, bad method name, missing min/opt/max) is refused with "file:line:column: key path"
- * checked exactly; profile and keep_precision lookups. */
+ * checked exactly; profile and keep_precision lookups; the fuzz corpus
+ * tests/fuzz/corpus/build_config (ok_* parse, bad_* are refused with the file named). */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "builder/build_config.h"
 #include "check.h"
+#include "corpus.h"
+
+#define CORPUS_DIR AV_FIXTURES_DIR "/../fuzz/corpus/build_config"
 
 #define CONFIG_FILE AV_FIXTURES_DIR "/../../config/model_config.yaml"
 
@@ -406,8 +411,21 @@ static void test_errors(void)
                  "input_audio: missing 'opt' (a profile needs min, opt and max)");
 }
 
+static av_status parse_config_file(const char *path, const char *name, uint8_t *data,
+                                   size_t size, char *e, size_t e_size)
+{
+    (void)path;
+    av__build_config c;
+    av_status st = av__build_config_parse((const char *)data, size, name, &c, e, e_size);
+    av__build_config_free(&c);
+    return st;
+}
+
 int main(void)
 {
+    /* bad_ files fail with FORMAT, or NOT_FOUND without a tensorrt block */
+    corpus_counts n = replay_corpus(CORPUS_DIR, parse_config_file, (corpus_rules){AV_STATUS_OK, 1});
+    CHECK(n.ok >= 5 && n.bad >= 30);
     test_project_file();
     test_valid_variants();
     test_errors();

@@ -3,17 +3,37 @@
  * equal bin for bin to a plain reference implementation of the KL search written here from the
  * description in calibrate.h; minmax and percentile exact), the two-pass contract, NaN/Inf/empty/
  * all-zero input, and the TensorRT calibration cache (known bit patterns, exact bytes, round
- * trips, every refusal with its file:line). Files live in AV_TEST_TMPDIR/test_calibrate*. */
-#define _POSIX_C_SOURCE 200809L /* unlink */
+ * trips, every refusal with its file:line), the fuzz corpus tests/fuzz/corpus/calib_cache (read
+ * for the tensors FUZZ_CACHE_NAMES below, as tests/fuzz/fuzz_calib_cache.c does). Files live in
+ * AV_TEST_TMPDIR/test_calibrate*. Also the tactic timing cache (builder/timing_cache.h): round
+ * trip, order, stale files, refusals with their line, and its corpus tests/fuzz/corpus/timing_cache.
+ *
+ * With a model package as argument (test_calibrate MODEL_DIR: ctest's test_calibrate_audio on the
+ * fixture package), it tests calibration from audio instead (builder/calib_audio.h): a directory
+ * of two short generated files through the conversion pipeline, one batch per component run, the
+ * shapes the converter gives, the batch limit, and the refusals (no audio, unreadable audio). */
+#define _POSIX_C_SOURCE 200809L /* unlink, mkdir */
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "autovoice/autovoice.h"
+#include "builder/calib_audio.h"
 #include "builder/calibrate.h"
+#include "builder/timing_cache.h"
 #include "check.h"
+#include "core/internal.h"
+#include "corpus.h"
+#include "engine/engine_internal.h"
+
+#define CORPUS_DIR AV_FIXTURES_DIR "/../fuzz/corpus/calib_cache"
+/* The model's tensors a corpus cache is read for, and the fingerprint (tests/fuzz/README.md). */
+#define FUZZ_CACHE_NAMES {"input_audio", "/conv_pre/Conv_output_0", "(Unnamed Layer* 4) [Fully Connected]_output"}
+#define FUZZ_CACHE_FINGERPRINT 0x9f3c0e1d2b4a5678ull
 
 #define CACHE AV_TEST_TMPDIR "/test_calibrate.cache"
 
@@ -738,8 +758,324 @@ static void test_cache_write_refusals(void)
     unlink(CACHE);
 }
 
-int main(void)
+/* ---- the fuzz corpus -------------------------------------------------------------------------- */
+
+/* Files named *_fp* are read expecting the fingerprint, the others without one. */
+static av_status parse_cache_file(const char *path, const char *name, uint8_t *data, size_t size,
+                                  char *e, size_t e_size)
 {
+    (void)path;
+    const char *names[] = FUZZ_CACHE_NAMES;
+    av__calib_fingerprint fp = FUZZ_CACHE_FINGERPRINT;
+    float scales[3];
+    return av__calib_cache_parse((const char *)data, size, name, names, 3,
+                                 strstr(name, "_fp") ? &fp : NULL, scales, NULL, e, e_size);
+}
+
+static void test_corpus(void)
+{
+    corpus_counts c = replay_corpus(CORPUS_DIR, parse_cache_file, (corpus_rules){AV_STATUS_FORMAT, 1});
+    CHECK(c.ok >= 3 && c.bad >= 10);
+}
+
+/* ---- the timing cache ---------------------------------------------------------------------- */
+
+#define TIMING AV_TEST_TMPDIR "/test_calibrate.timing"
+#define TIMING_CORPUS_DIR AV_FIXTURES_DIR "/../fuzz/corpus/timing_cache"
+
+/* The machine the timing corpus was written for (tests/fuzz/fuzz_timing_cache.c). */
+static av__timing_env corpus_env(void)
+{
+    av__timing_env env;
+    memset(&env, 0, sizeof env);
+    snprintf(env.library, sizeof env.library, "0.1.0");
+    snprintf(env.onednn, sizeof env.onednn, "2.6.3");
+    env.cpu = 0x3ff;
+    snprintf(env.cpu_model, sizeof env.cpu_model, "AMD EPYC");
+    return env;
+}
+
+/* ok_stale_* files must parse as stale, other ok_ files as current. */
+static av_status parse_timing_file(const char *path, const char *name, uint8_t *data, size_t size,
+                                   char *e, size_t e_size)
+{
+    (void)path;
+    av__timing_env env = corpus_env();
+    av__timing_cache c;
+    int stale;
+    char why[256];
+    av_status st = av__timing_cache_parse((const char *)data, size, name, &env, &c, &stale, why,
+                                          sizeof why, e, e_size);
+    if (st == AV_STATUS_OK && stale != (strncmp(name, "ok_stale", 8) == 0)) {
+        fprintf(stderr, "%s: stale %d (%s)\n", name, stale, why);
+        check_failures++;
+    }
+    av__timing_cache_free(&c);
+    return st;
+}
+
+static void test_timing_cache(void)
+{
+    av__timing_env env = corpus_env();
+    av__timing_cache c = {0}, back;
+    int stale;
+    char why[256];
+    /* put keeps keys sorted and unique; a second put replaces */
+    char keys[][16] = {"Conv:b", "ConvTranspose:a", "Conv:a", "Conv:b"};
+    for (int i = 0; i < 4; i++) {
+        av__timing_entry e = {keys[i], 100u + (unsigned)i, 10, 200u + (unsigned)i, 20};
+        CHECK_INT(av__timing_cache_put(&c, &e, err, sizeof err), AV_STATUS_OK);
+    }
+    CHECK_INT(c.n, 3);
+    CHECK_STR(c.e[0].key, "Conv:a");
+    CHECK_STR(c.e[1].key, "Conv:b");
+    CHECK_STR(c.e[2].key, "ConvTranspose:a");
+    const av__timing_entry *hit = av__timing_cache_find(&c, "Conv:b");
+    CHECK(hit && hit->gemm_ns == 103 && hit->onednn_ns == 203);
+    CHECK(av__timing_cache_find(&c, "Conv:c") == NULL);
+    char space[] = "has space", k[] = "k";
+    av__timing_entry bad = {space, 1, 0, 1, 0};
+    CHECK_INT(av__timing_cache_put(&c, &bad, err, sizeof err), AV_STATUS_INVALID_ARGUMENT);
+    bad.key = k;
+    bad.gemm_ns = 0;
+    CHECK_INT(av__timing_cache_put(&c, &bad, err, sizeof err), AV_STATUS_INVALID_ARGUMENT);
+
+    /* round trip, and the exact text */
+    CHECK_INT(av__timing_cache_write(TIMING, &env, &c, err, sizeof err), AV_STATUS_OK);
+    CHECK_STR(read_text(TIMING), "autovoice-timing-cache 1\nlibrary 0.1.0\nonednn 2.6.3\n"
+                                 "cpu 00000000000003ff AMD EPYC\n"
+                                 "layer Conv:a gemm 102 10 onednn 202 20\n"
+                                 "layer Conv:b gemm 103 10 onednn 203 20\n"
+                                 "layer ConvTranspose:a gemm 101 10 onednn 201 20\n");
+    CHECK_INT(av__timing_cache_load(TIMING, &env, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_OK);
+    CHECK_INT(stale, 0);
+    CHECK_INT(back.n, 3);
+    for (size_t i = 0; i < back.n && i < 3; i++)
+        CHECK(!strcmp(back.e[i].key, c.e[i].key) && back.e[i].gemm_ns == c.e[i].gemm_ns &&
+              back.e[i].onednn_bytes == c.e[i].onednn_bytes);
+    av__timing_cache_free(&back);
+
+    /* stale: another library, oneDNN, CPU; the reason says which */
+    av__timing_env other = env;
+    snprintf(other.library, sizeof other.library, "0.2.0");
+    CHECK_INT(av__timing_cache_load(TIMING, &other, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_OK);
+    CHECK(stale == 1 && back.n == 0);
+    CHECK_STR(why, "measured with autovoice 0.1.0; this is autovoice 0.2.0");
+    other = env;
+    other.cpu = 0x1ff;
+    CHECK_INT(av__timing_cache_load(TIMING, &other, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_OK);
+    CHECK(stale == 1);
+    CHECK_STR(why, "measured on another CPU (AMD EPYC)");
+    other = env;
+    snprintf(other.onednn, sizeof other.onednn, "3.0.0");
+    CHECK_INT(av__timing_cache_load(TIMING, &other, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_OK);
+    CHECK_STR(why, "measured with oneDNN 2.6.3; this is oneDNN 3.0.0");
+
+    /* refusals name the file and line */
+    write_text(TIMING, "autovoice-timing-cache 1\nlibrary 0.1.0\nonednn 2.6.3\n"
+                       "cpu 00000000000003ff AMD EPYC\nlayer Conv:b gemm 1 1 onednn 1 1\n"
+                       "layer Conv:a gemm 1 1 onednn 1 1\n");
+    CHECK_INT(av__timing_cache_load(TIMING, &env, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_FORMAT);
+    CHECK_STR(err, TIMING ":6: layer 'Conv:a' is out of order or repeated (keys are sorted and "
+                   "unique)");
+    write_text(TIMING, "autovoice-timing-cache 1\nlibrary 0.1.0\n");
+    CHECK_INT(av__timing_cache_load(TIMING, &env, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_FORMAT);
+    CHECK_STR(err, TIMING ":3: expected 'onednn <version>'");
+    write_text(TIMING, "TRT-8601-EntropyCalibration2\n");
+    CHECK_INT(av__timing_cache_load(TIMING, &env, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_FORMAT);
+    CHECK(strstr(err, TIMING ":1: not an autovoice timing cache") == err);
+    unlink(TIMING);
+    CHECK_INT(av__timing_cache_load(TIMING, &env, &back, &stale, why, sizeof why, err, sizeof err),
+              AV_STATUS_NOT_FOUND);
+    av__timing_cache_free(&c);
+
+    corpus_counts n = replay_corpus(TIMING_CORPUS_DIR, parse_timing_file,
+                                    (corpus_rules){AV_STATUS_FORMAT, 1});
+    CHECK(n.ok >= 5 && n.bad >= 20);
+}
+
+/* ---- calibration from audio (with a model package) ---------------------------------------- */
+
+#define AUDIO_DIR AV_TEST_TMPDIR "/test_calibrate_audio"
+
+/* A sung-like tone: f0 gliding from f1 to f2 Hz over `seconds`, with a little noise. */
+static void write_tone(const char *path, int rate, double seconds, double f1, double f2,
+                       av_audio_format format)
+{
+    av_audio a = {.frames = (int64_t)(seconds * rate), .sample_rate = rate};
+    a.samples = malloc((size_t)a.frames * sizeof *a.samples);
+    CHECK(a.samples != NULL);
+    if (!a.samples)
+        return;
+    rng_init(7);
+    double phase = 0;
+    for (int64_t i = 0; i < a.frames; i++) {
+        double f = f1 + (f2 - f1) * (double)i / (double)a.frames;
+        phase += 2 * 3.14159265358979 * f / rate;
+        a.samples[i] = (float)(0.5 * sin(phase) + 0.01 * (rng_uniform() - 0.5));
+    }
+    CHECK_INT(av_audio_write(path, &a, format, NULL, err, sizeof err), AV_STATUS_OK);
+    free(a.samples);
+}
+
+static av_model *load_component(const char *pkg, const char *component)
+{
+    char path[4096];
+    av_model *m = NULL;
+    snprintf(path, sizeof path, "%s/%s.onnx", pkg, component);
+    if (av_model_load(path, &m, err, sizeof err) != AV_STATUS_OK) {
+        fprintf(stderr, "cannot load %s: %s\n", path, err);
+        check_failures++;
+    }
+    return m;
+}
+
+/* Collects `component`'s batches from dir; *n gets the count (-1 on failure, err says why). */
+static av__tensor *collect(const char *pkg, const char *dir, const char *component,
+                           const av_model *m, int max_batches, int *n, int *files, av_status *st)
+{
+    av__calib_audio_request r = {.audio_dir = dir, .package_dir = pkg, .component = component,
+                                 .g = m->g, .max_batches = max_batches, .threads = 2};
+    av__tensor *t = NULL;
+    *st = av__calib_audio_collect(&r, &t, n, files, err, sizeof err);
+    return t;
+}
+
+static void free_batches(av__tensor *t, int n, int n_in)
+{
+    for (int i = 0; t && i < n * n_in; i++)
+        av__aligned_free(t[i].data);
+    av__free(t);
+}
+
+static void test_audio(const char *pkg)
+{
+    char audio[512], empty[512], broken[512], path[600];
+    snprintf(audio, sizeof audio, "%s/audio", AUDIO_DIR);
+    snprintf(empty, sizeof empty, "%s/empty", AUDIO_DIR);
+    snprintf(broken, sizeof broken, "%s/broken", AUDIO_DIR);
+    mkdir(AUDIO_DIR, 0755);
+    mkdir(audio, 0755);
+    mkdir(empty, 0755);
+    mkdir(broken, 0755);
+    /* 1 s at 22050 Hz (WAV) and 0.7 s at 44100 Hz (FLAC); names that must be skipped */
+    snprintf(path, sizeof path, "%s/b.flac", audio);
+    write_tone(path, 44100, 0.7, 330, 250, AV_AUDIO_FORMAT_FLAC_16);
+    snprintf(path, sizeof path, "%s/a.WAV", audio);
+    write_tone(path, 22050, 1.0, 200, 400, AV_AUDIO_FORMAT_WAV_PCM16);
+    snprintf(path, sizeof path, "%s/notes.txt", audio);
+    write_text(path, "not audio\n");
+    snprintf(path, sizeof path, "%s/.hidden.wav", audio);
+    write_text(path, "not audio either\n");
+    snprintf(path, sizeof path, "%s/readme.md", empty);
+    write_text(path, "no audio here\n");
+    snprintf(path, sizeof path, "%s/x.wav", broken);
+    write_text(path, "RIFF but not really\n");
+
+    char **paths = NULL;
+    size_t n_paths = 0;
+    CHECK_INT(av__calib_audio_list(audio, &paths, &n_paths, err, sizeof err), AV_STATUS_OK);
+    CHECK_INT(n_paths, 2);
+    if (n_paths == 2) { /* sorted by name (strcmp: upper case first) */
+        CHECK(strstr(paths[0], "/audio/a.WAV") != NULL);
+        CHECK(strstr(paths[1], "/audio/b.flac") != NULL);
+    }
+    av__calib_audio_list_free(paths, n_paths);
+
+    /* every component: one batch per file (each is one chunk), the converter's shapes */
+    static const char *const components[] = {"content_encoder", "pitch_encoder", "flow_decoder",
+                                             "mel_projection", "vocoder"};
+    /* decoder frames: ceil(1.0 * 22050 / 256) = 87, ceil(0.7 * 22050 / 256) = 61 */
+    const int64_t frames[2] = {87, 61};
+    for (int c = 0; c < 5; c++) {
+        av_model *m = load_component(pkg, components[c]);
+        if (!m)
+            continue;
+        int n = -1, files = 0;
+        av_status st;
+        av__tensor *t = collect(pkg, audio, components[c], m, 32, &n, &files, &st);
+        if (st != AV_STATUS_OK)
+            fprintf(stderr, "%s: %s\n", components[c], err);
+        CHECK_INT(st, AV_STATUS_OK);
+        CHECK_INT(n, 2);
+        CHECK_INT(files, 2);
+        const av__graph *g = m->g;
+        for (int b = 0; st == AV_STATUS_OK && b < n; b++)
+            for (int i = 0; i < g->n_inputs; i++) {
+                const av__tensor *x = &t[b * g->n_inputs + i];
+                CHECK_INT(x->dtype, g->values[g->inputs[i]].dtype);
+                CHECK(x->data != NULL);
+                int64_t last = x->shape[x->ndim - 1];
+                if (c == 0) /* 16 kHz samples: 16000 and 11200 */
+                    CHECK_INT(last, b ? 11200 : 16000);
+                else if (c >= 2) /* the decoder-side components run over all frames */
+                    CHECK_INT(last, frames[b]);
+                else /* the F0 frames (100 / s) the decoder frames interpolate from: all 101
+                      * of 1 s; 70 of the 71 of 0.7 s (the last decoder frame maps before it) */
+                    CHECK_INT(last, b ? 70 : 101);
+            }
+        if (c == 2 && st == AV_STATUS_OK) { /* the flow decoder's three inputs, in graph order */
+            for (int i = 0; i < g->n_inputs; i++) {
+                const char *name = g->values[g->inputs[i]].name;
+                const float *x = t[i].data;
+                if (!strcmp(name, "mask"))
+                    CHECK(x[0] == 1.0f && x[frames[0] - 1] == 1.0f);
+                CHECK_INT(t[i].shape[1], !strcmp(name, "mask") ? 1 : !strcmp(name, "conditioning") ? 704 : 192);
+            }
+        }
+        free_batches(t, n, g->n_inputs);
+        /* the batch limit: the first file only */
+        t = collect(pkg, audio, components[c], m, 1, &n, &files, &st);
+        CHECK_INT(st, AV_STATUS_OK);
+        CHECK_INT(n, 1);
+        CHECK_INT(files, 1);
+        free_batches(t, n, g->n_inputs);
+        av_model_free(m);
+    }
+
+    /* refusals */
+    av_model *m = load_component(pkg, "vocoder");
+    if (!m)
+        return;
+    int n, files;
+    av_status st;
+    collect(pkg, empty, "vocoder", m, 32, &n, &files, &st);
+    CHECK_INT(st, AV_STATUS_INVALID_ARGUMENT);
+    CHECK(strncmp(err, empty, strlen(empty)) == 0 && strstr(err, ": no audio files") != NULL);
+    printf("no audio: %s\n", err);
+    collect(pkg, AUDIO_DIR "/missing", "vocoder", m, 32, &n, &files, &st);
+    CHECK_INT(st, AV_STATUS_IO);
+    CHECK(strstr(err, AUDIO_DIR "/missing: cannot read the calibration directory") != NULL);
+    collect(pkg, broken, "vocoder", m, 32, &n, &files, &st);
+    CHECK(st != AV_STATUS_OK && strstr(err, "/broken/x.wav") != NULL);
+    printf("broken audio: %s\n", err);
+    collect(AUDIO_DIR, audio, "vocoder", m, 32, &n, &files, &st);
+    CHECK(st != AV_STATUS_OK && strstr(err, "needs the model package " AUDIO_DIR) != NULL);
+    printf("no package: %s\n", err);
+    av_model *flow = load_component(pkg, "flow_decoder");
+    if (flow) { /* a model whose inputs the component's run does not give */
+        collect(pkg, audio, "vocoder", flow, 32, &n, &files, &st);
+        CHECK_INT(st, AV_STATUS_INVALID_ARGUMENT);
+        CHECK(strstr(err, "has input 'latent_input', the converter gives mel_input") != NULL);
+        printf("other inputs: %s\n", err);
+        av_model_free(flow);
+    }
+    av_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        test_audio(argv[1]);
+        return check_report("test_calibrate (audio)");
+    }
     test_names();
     test_uniform();
     test_gaussian_outliers();
@@ -753,5 +1089,7 @@ int main(void)
     test_cache_round_trip();
     test_cache_refusals();
     test_cache_write_refusals();
+    test_corpus();
+    test_timing_cache();
     return check_report("test_calibrate");
 }

@@ -43,6 +43,36 @@ check "--component takes the configuration's profile" "[ $? -eq 0 ] && grep -q '
 "$bin" run "$tmp/noprof.plan" --input "mel_input=$ref/t5/mel_input.npy" --output-dir "$tmp/o_plan" >/dev/null 2>&1
 check "no profile: any length runs" "[ $? -eq 0 ]"
 
+# fp32 tactics per layer with a timing cache (oneDNN fp32 runs on any x86-64)
+shape=mel_input:1x80x20/1x80x87/1x80x300
+"$bin" build "$model/vocoder.onnx" -o "$tmp/tac.plan" --tactics --timing-cache "$tmp/v.timing" --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+check "--tactics: every layer timed both ways, the cache made" "[ $? -eq 0 ] && [ ! -s $tmp/e ] && grep -q \"^  timing cache $tmp/v.timing: not there yet, made by this build$\" $tmp/o && grep -Eq '^    /vocoder/conv_pre/Conv +Conv 80->[0-9]+ k7 +SGEMM +[0-9.]+ ms +[0-9.]+ MB, oneDNN +[0-9.]+ ms +[0-9.]+ MB: (oneDNN|SGEMM)$' $tmp/o && grep -Eq '^  tactics: ([0-9]+) convolutions, [0-9]+ oneDNN, [0-9]+ im2col \+ SGEMM; [1-9][0-9]* timed, 0 from the timing cache, [0-9]+ the same as a layer above; ' $tmp/o && grep -q \"^  timing cache $tmp/v.timing: 0 of [0-9]* layers reused; written with [0-9]* layers$\" $tmp/o && grep -q 'fp32 for cpu x86-64' $tmp/o"
+check "the timing cache: versioned header, one line per layer signature" "sed -n 1p $tmp/v.timing | grep -qx 'autovoice-timing-cache 1' && sed -n 2p $tmp/v.timing | grep -q '^library ' && sed -n 3p $tmp/v.timing | grep -q '^onednn [0-9]*\.[0-9]*\.[0-9]*$' && sed -n 4p $tmp/v.timing | grep -q '^cpu [0-9a-f]\{16\} ' && grep -Eq '^layer Conv:n1:c80:o[0-9]+:g1:in87:k7:s1:d1:pb3:pe3:out87:b1:fp32:t2 gemm [0-9]+ [0-9]+ onednn [0-9]+ [0-9]+$' $tmp/v.timing"
+n_layers=$(sed -n 's/^  tactics: \([0-9]*\) convolutions.*/\1/p' "$tmp/o")
+grep -E '^    /' "$tmp/o" | sed 's/ .*: \(oneDNN\|SGEMM\).*/ \1/' >"$tmp/choice1"
+cp "$tmp/v.timing" "$tmp/v1.timing"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/tac2.plan" --tactics --timing-cache "$tmp/v.timing" --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+grep -E '^    /' "$tmp/o" | sed 's/ .*: \(oneDNN\|SGEMM\).*/ \1/' >"$tmp/choice2"
+check "--timing-cache again: all $n_layers timings reused, none timed, the same choices and plan bytes" "[ $? -eq 0 ] && grep -q \"; 0 timed, $n_layers from the timing cache, 0 the same\" $tmp/o && grep -q \"^  timing cache $tmp/v.timing: $n_layers of $n_layers layers reused, nothing new to write$\" $tmp/o && cmp -s $tmp/choice1 $tmp/choice2 && cmp -s $tmp/tac.plan $tmp/tac2.plan && cmp -s $tmp/v.timing $tmp/v1.timing"
+sed 's/^library .*/library 0.0.9/' "$tmp/v1.timing" >"$tmp/stale.timing"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --tactics --timing-cache "$tmp/stale.timing" --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+check "a timing cache of another library version: ignored with a note, timed again, replaced" "[ $? -eq 0 ] && grep -q \"^  timing cache $tmp/stale.timing ignored (measured with autovoice 0.0.9; this is autovoice \" $tmp/o && grep -q '; [1-9][0-9]* timed, 0 from the timing cache' $tmp/o && [ \"\$(sed -n 2p $tmp/stale.timing)\" = \"\$(sed -n 2p $tmp/v1.timing)\" ]"
+sed 's/^cpu \([0-9a-f]*\) .*/cpu \1 Some Other CPU/' "$tmp/v1.timing" >"$tmp/other.timing"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --tactics --timing-cache "$tmp/other.timing" --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+check "a timing cache of another CPU: ignored with a note" "[ $? -eq 0 ] && grep -q 'ignored (measured on another CPU (Some Other CPU))' $tmp/o"
+rm -f "$tmp/x.plan"
+sed '5s/ gemm / gemn /' "$tmp/v1.timing" >"$tmp/bad.timing"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --tactics --timing-cache "$tmp/bad.timing" --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+check "a corrupt timing cache: exit 1, file:line named, nothing written" "[ $? -eq 1 ] && grep -q \"$tmp/bad.timing:5: malformed line 'layer \" $tmp/e && grep -q 'give another --timing-cache' $tmp/e && [ ! -e $tmp/x.plan ] && sed -n 5p $tmp/bad.timing | grep -q gemn"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/ws.plan" --onednn --workspace 300k --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
+check "--onednn --workspace: layers whose oneDNN scratch exceeds it keep SGEMM, said" "[ $? -eq 0 ] && grep -q '^  fp32 convolutions through oneDNN (not timed): [0-9]* of [0-9]*' $tmp/o && grep -q '^  workspace: at most 307200 bytes of scratch per layer (--workspace); ' $tmp/o"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --timing-cache "$tmp/v.timing" >"$tmp/o" 2>"$tmp/e"
+check "--timing-cache without --tactics: usage error" "[ $? -eq 2 ] && grep -q -- '--timing-cache goes with --tactics' $tmp/e"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --workspace 64M >"$tmp/o" 2>"$tmp/e"
+check "--workspace without --tactics/--onednn: usage error" "[ $? -eq 2 ] && grep -q -- '--workspace bounds the fp32 tactic choice' $tmp/e"
+"$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --tactics --workspace 12X >"$tmp/o" 2>"$tmp/e"
+check "a bad --workspace: usage error" "[ $? -eq 2 ] && grep -q \"bad --workspace '12X'\" $tmp/e"
+
 # refusals
 "$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --precision fp16 >"$tmp/o" 2>"$tmp/e"
 check "--precision fp16: not on the CPU, exit 1, nothing written" "[ $? -eq 1 ] && grep -q 'fp16 is not implemented on the CPU' $tmp/e && [ ! -e $tmp/x.plan ] && [ ! -s $tmp/o ]"
@@ -114,7 +144,6 @@ check "a missing package: exit 1" "[ $? -eq 1 ] && grep -q 'nowhere/model.yaml' 
 # reduced precision (oneDNN; CPUs with AVX512-BF16 / VNNI): the vocoder at a short profile, the
 # report on stdout, the CPU features the plan needs, a plan that runs
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
-shape=mel_input:1x80x20/1x80x87/1x80x300
 if [[ $flags == *avx512_bf16* && $flags == *avx512_vnni* ]]; then
   "$bin" build "$model/vocoder.onnx" -o "$tmp/bf16.plan" --precision bf16 --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
   check "bf16: done, the layers and the accuracy report" "[ $? -eq 0 ] && [ ! -s $tmp/e ] && grep -q '^  layers ([0-9]* oneDNN convolutions):$' $tmp/o && grep -Eq '^    /vocoder/resblocks.0/convs1.0/Conv +Conv [0-9]+->[0-9]+ k3 +bf16' $tmp/o && grep -Eq '^    /vocoder/conv_pre/Conv +Conv 80->[0-9]+ k7 +fp32 +kept \(keep_precision: first_conv\)$' $tmp/o && grep -q '^  precision: 0 int8, [0-9]* bf16, 6 fp32 convolutions' $tmp/o && grep -q '^  accuracy against the float32 model on 1 batch of synthetic inputs' $tmp/o && grep -q \"^$model/vocoder.onnx -> $tmp/bf16.plan: bf16 for cpu x86-64\" $tmp/o"
@@ -147,8 +176,30 @@ if [[ $flags == *avx512_bf16* && $flags == *avx512_vnni* ]]; then
   (cd "$ref/1s" && /usr/bin/python3 -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w'); z.write('mel_input.npy', 'content/input_audio.npy'); z.close()" "$tmp/other.npz")
   "$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --precision int8 --shape $shape --calib "$tmp/other.npz" >"$tmp/o" 2>"$tmp/e"
   check "int8: an .npz without the input: the key named" "[ $? -eq 1 ] && grep -q \"no array for input 'mel_input' (key vocoder/mel_input)\" $tmp/e && [ ! -e $tmp/x.plan ]"
-  "$bin" build "$model/vocoder.onnx" -o "$tmp/tac.plan" --tactics --shape $shape --threads 2 >"$tmp/o" 2>"$tmp/e"
-  check "fp32 --tactics: both paths timed, the choice said" "[ $? -eq 0 ] && grep -Eq '^  tactics at the opt shapes, best of 3 runs on 2 threads: im2col \+ SGEMM [0-9.]+ ms, oneDNN [0-9.]+ ms: (oneDNN|im2col \+ SGEMM)$' $tmp/o && grep -q 'fp32 for cpu x86-64' $tmp/o"
+
+  # int8 calibrated from audio files through the package's conversion pipeline
+  mkdir -p "$tmp/audio" "$tmp/noaudio"
+  /usr/bin/python3 - "$tmp/audio" <<'PY'
+import math, struct, sys, wave
+for name, rate, seconds, f0 in (("a.wav", 22050, 1.0, 220.0), ("b.wav", 16000, 0.8, 330.0)):
+    with wave.open(sys.argv[1] + "/" + name, "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(rate)
+        n = int(rate * seconds)
+        w.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * f0 * (1 + 0.1 * i / n) * i / rate))) for i in range(n)))
+PY
+  echo "not audio" >"$tmp/audio/notes.txt"
+  echo "not audio" >"$tmp/noaudio/notes.txt"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/int8a.plan" --precision int8 --shape $shape --calib "$tmp/audio" --calib-cache "$tmp/a.calib" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "int8 from an audio directory: 2 files, 2 batches, the cache and the plan written" "[ $? -eq 0 ] && [ ! -s $tmp/e ] && grep -q \"^  calibration data: 2 audio files in $tmp/audio (2 batches): the vocoder inputs of the float32 conversion pipeline of $model (\" $tmp/o && grep -q \"^  calibration: [0-9]* tensors, entropy, 2 passes over 2 audio files in $tmp/audio (2 batches) in \" $tmp/o && grep -q \"^  calibration cache written: $tmp/a.calib$\" $tmp/o && [ -s $tmp/a.calib ] && [ -s $tmp/int8a.plan ] && grep -q '^  accuracy against the float32 model on 2 batches of 2 audio files' $tmp/o"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/int8b.plan" --precision int8 --shape $shape --calib "$tmp/audio" --calib-cache "$tmp/a.calib" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "int8 from audio again: the same inputs, the cache matches" "[ $? -eq 0 ] && grep -q \"^  calibration: [0-9]* tensors from the cache $tmp/a.calib$\" $tmp/o"
+  printf 'tensorrt:\n  voice_conversion:\n    int8_calibration: {data: %s, batches: 1}\n' "$tmp/audio" >"$tmp/audio.yaml"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/int8c.plan" --precision int8 --shape $shape --config "$tmp/audio.yaml" --threads 2 >"$tmp/o" 2>"$tmp/e"
+  check "int8_calibration.data names an audio directory; batches: 1 stops after one" "[ $? -eq 0 ] && grep -q \"^  calibration data: 1 audio file in $tmp/audio (1 batch): \" $tmp/o"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --precision int8 --shape $shape --calib "$tmp/noaudio" >"$tmp/o" 2>"$tmp/e"
+  check "a directory without audio: exit 1, the directory named, nothing written" "[ $? -eq 1 ] && grep -q \"$tmp/noaudio: no audio files to calibrate with\" $tmp/e && [ ! -e $tmp/x.plan ]"
+  "$bin" build "$tmp/voc.onnx" -o "$tmp/x.plan" --component vocoder --precision int8 --shape $shape --calib "$tmp/audio" >"$tmp/o" 2>"$tmp/e"
+  check "audio calibration of a model outside a package: exit 1, said" "[ $? -eq 1 ] && grep -q \"runs the model package the ONNX file is in, and $tmp has no model.yaml\" $tmp/e"
 else
   echo "skip reduced-precision builds: this CPU lacks AVX512-BF16 or AVX512-VNNI"
 fi
