@@ -92,11 +92,14 @@ def peer_table(doc, device):
     by = {}
     for r in recs:
         by.setdefault((r["component"], r["seconds"]), {})[series_key(r)] = r
-    series = sorted({series_key(r) for r in recs}, key=lambda s: (ORDER.get(s[0], 9), s[2], s[1]))
+    series = sorted({series_key(r) for r in recs}, key=lambda s: (ORDER.get(s[0], 9), precision_key(s[2]), s[1]))
     base = next((s for s in series if s[0] == "autovoice" and s[2] == "fp32"), None)
     ref = ("pytorch", "eager", "fp32")
+    # ratios over autovoice fp32: on the CPU the peers' (autovoice's own precisions have their
+    # "x fp32" column in the next table)
+    ratios = [s for s in series if base and s != base and (device != "cpu" or s[0] != "autovoice")]
     cols = ["component", "audio"] + [f"{series_label(s)} ms" for s in series]
-    cols += [f"{series_label(s)} / autovoice" for s in series if base and s != base]
+    cols += [f"{series_label(s)} / autovoice" for s in ratios]
     cols += [f"SNR vs PyTorch fp32: {series_label(s)}" for s in series if s != ref]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     order = {c: i for i, c in enumerate(bl.COMPONENTS)}
@@ -106,20 +109,58 @@ def peer_table(doc, device):
         if base:
             b = row.get(base)
             cells += [f"{row[s]['latency_ms']['p50'] / b['latency_ms']['p50']:.2f}" if b and s in row else "-"
-                      for s in series if s != base]
+                      for s in ratios]
         cells += [fmt_snr(first_accuracy(row[s], "accuracy_vs_pytorch")) if s in row else "-"
                   for s in series if s != ref]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines), base is not None
 
 
+PRECISION_ORDER = {"fp32": 0, "tf32": 1, "fp16": 2, "bf16": 3, "int8": 4}
+
+
+def precision_key(p):
+    return (PRECISION_ORDER.get(p, 9), p)
+
+
+def fmt_build(r):
+    """A record's plan build time in seconds ("-": it ran the ONNX graph or a given plan file)."""
+    b = r.get("build_ms")
+    return "-" if b is None else f"{b / 1e3:.1f}" if b >= 1000 else f"{b / 1e3:.2f}"
+
+
+def fmt_layers(r):
+    """What ran: "ONNX", or the plan's nodes per precision (a pipeline's plans summed)."""
+    plans = r.get("plans") or []
+    if not plans:
+        return "ONNX"
+    nodes = {}
+    for q in plans:
+        for k, n in q["nodes"].items():
+            nodes[k] = nodes.get(k, 0) + n
+    parts = [f"{nodes[k]} {k}" for k in ("int8", "bf16", "fp16", "fp32") if nodes.get(k)]
+    what = "plan" if len(plans) == 1 else f"{len(plans)} plans"
+    return f"{what}: {', '.join(parts)}" + ("" if all(q.get("file") is None for q in plans) else " (given)")
+
+
+def speedup(r, base):
+    """p50 of autovoice fp32 on the same component and length over this record's ("-" without)."""
+    b = base.get((r["component"], r["seconds"]))
+    return "-" if not b or r["latency_ms"]["p50"] <= 0 else f"{b['latency_ms']['p50'] / r['latency_ms']['p50']:.2f}"
+
+
+def fp32_base(recs):
+    return {(r["component"], r["seconds"]): r for r in recs if r["precision"] == "fp32" and not r.get("plans")}
+
+
 def variant_table(doc):
     recs = [r for r in doc["records"] if r["engine"] == "autovoice" and r["component"] in bl.COMPONENTS]
     order = {c: i for i, c in enumerate(bl.COMPONENTS)}
-    lines = ["| component | audio | precision | p50 | p90 | p99 | audio s/s | RTF | load ms | plan ms "
-             "| arena MiB | GFLOP | SNR dB | correlation | max abs diff |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(recs, key=lambda r: (order[r["component"]], r["seconds"], r["precision"])):
+    base = fp32_base(recs)
+    lines = ["| component | audio | precision | p50 | p90 | p99 | x fp32 | audio s/s | RTF | load ms | build s "
+             "| plan ms | arena MiB | GFLOP | layers | SNR dB | correlation | max abs diff |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(recs, key=lambda r: (order[r["component"]], r["seconds"], precision_key(r["precision"]))):
         lat, acc = r["latency_ms"], first_accuracy(r, "accuracy") or {}
         arena = r["memory"]["arena_bytes"]
         arena = "-" if arena is None else f"{arena / 2**20:.1f}"
@@ -127,9 +168,9 @@ def variant_table(doc):
         maxd = "-" if acc.get("max_abs") is None else f"{acc['max_abs']:.3g}"
         lines.append(
             f"| {r['component']} | {r['seconds']:g} s | {r['precision']} | {fmt_ms(lat['p50'])} | "
-            f"{fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | {r['throughput']:.1f} | {r['rtf']:.4f} | "
-            f"{r['load_ms']:.0f} | {r['plan_ms']:.1f} | {arena} | {r['gflop']:.2f} | {fmt_snr(acc)} | "
-            f"{corr} | {maxd} |")
+            f"{fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | {speedup(r, base)} | {r['throughput']:.1f} | "
+            f"{r['rtf']:.4f} | {r['load_ms']:.0f} | {fmt_build(r)} | {r['plan_ms']:.1f} | {arena} | "
+            f"{r['gflop']:.2f} | {fmt_layers(r)} | {fmt_snr(acc)} | {corr} | {maxd} |")
     return "\n".join(lines)
 
 
@@ -137,19 +178,49 @@ def pipeline_table(doc):
     recs = [r for r in doc["records"] if r["component"] == "pipeline"]
     if not recs:
         return None
-    lines = ["| precision | audio | p50 s | RTF | SNR vs fp32 | peak RSS MiB | F0 | content | pitch "
-             "| flow | mel | vocoder | resample + assemble | chunks |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(recs, key=lambda r: (r["precision"], r["seconds"])):
+    base = fp32_base(recs)
+    lines = ["| precision | audio | p50 s | x fp32 | RTF | SNR vs fp32 | build s | peak RSS MiB | F0 | content "
+             "| pitch | flow | mel | vocoder | resample + assemble | chunks |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(recs, key=lambda r: (precision_key(r["precision"]), r["seconds"])):
         s = r["stages"]
         other = s["resample_in"] + s["assemble"] + s["resample_out"]
         lines.append(
             f"| {r['precision']} | {r['seconds']:g} s | {r['latency_ms']['p50'] / 1e3:.3f} | "
-            f"{r['rtf']:.4f} | {fmt_snr(first_accuracy(r, 'accuracy'))} | "
-            f"{r['memory']['rss_peak_bytes'] / 2**20:.0f} | {s['f0']:.3f} | {s['content']:.3f} | "
-            f"{s['pitch']:.3f} | {s['flow']:.3f} | {s['mel']:.3f} | {s['vocoder']:.3f} | {other:.3f} | "
-            f"{s['chunks']} |")
+            f"{speedup(r, base)} | {r['rtf']:.4f} | {fmt_snr(first_accuracy(r, 'accuracy'))} | "
+            f"{fmt_build(r)} | {r['memory']['rss_peak_bytes'] / 2**20:.0f} | {s['f0']:.3f} | "
+            f"{s['content']:.3f} | {s['pitch']:.3f} | {s['flow']:.3f} | {s['mel']:.3f} | "
+            f"{s['vocoder']:.3f} | {other:.3f} | {s['chunks']} |")
+    falls = sorted({f for r in recs for f in r.get("fallbacks") or []})
+    if falls:
+        lines.append("")
+        lines.append("Components that ran their ONNX file instead of the plan: " + "; ".join(falls) + ".")
     return "\n".join(lines)
+
+
+def calibration_note(doc):
+    """"; int8 calibration: ..." from the first int8 plan the bench built, else ""."""
+    for r in doc["records"]:
+        for q in r.get("plans") or []:
+            if q.get("calibration"):
+                return f"; int8 calibration: {q['calibration']}"
+    return ""
+
+
+def fill_vs_pytorch(doc):
+    """autovoice's other precisions against PyTorch fp32, from the tensors saved beside the peers'
+    (bench/peers.py compares autovoice fp32 only); the document in memory only."""
+    for r in doc["records"]:
+        if r["engine"] != "autovoice" or r["precision"] == "fp32" or not r.get("saved") \
+                or r["component"] not in bl.COMPONENTS:
+            continue
+        for o in r["outputs"]:
+            if o.get("accuracy_vs_pytorch") is not None:
+                continue
+            ref = os.path.join(r["saved"], f"pytorch-eager-fp32-{r['device']}", o["name"] + ".npy")
+            ours = os.path.join(r["saved"], f"autovoice-{r['precision']}", o["name"] + ".npy")
+            if os.path.exists(ref) and os.path.exists(ours):
+                o["accuracy_vs_pytorch"] = bl.accuracy(np.load(ref), np.load(ours), "pytorch fp32")
 
 
 # ---- plots --------------------------------------------------------------------------------------
@@ -161,7 +232,7 @@ def plot_latency(doc, device, path):
     recs = [r for r in doc["records"] if r["device"] == device]
     comps = [c for c in bl.COMPONENTS + ("pipeline",) if any(r["component"] == c for r in recs)]
     secs = sorted({r["seconds"] for r in recs})
-    series = sorted({series_key(r) for r in recs}, key=lambda s: (ORDER.get(s[0], 9), s[2], s[1]))
+    series = sorted({series_key(r) for r in recs}, key=lambda s: (ORDER.get(s[0], 9), precision_key(s[2]), s[1]))
     fig, axes = plt.subplots(1, len(secs), figsize=(5.2 * len(secs), 4.2), squeeze=False)
     width = 0.8 / max(1, len(series))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -207,8 +278,8 @@ def triptych_sources(doc):
     pipe = [r for r in doc["records"] if r["engine"] == "autovoice" and r["component"] == "pipeline"
             and r.get("saved")]
     other = [r for r in pipe if r["precision"] != "fp32"]
-    if other:
-        r = max(other, key=lambda r: r["seconds"])
+    if other:  # the longest, and of those the lowest precision
+        r = max(other, key=lambda r: (r["seconds"], precision_key(r["precision"])))
         d = r["saved"]
         return (np.load(os.path.join(d, "autovoice-fp32", "audio.npy")),
                 np.load(os.path.join(d, f"autovoice-{r['precision']}", "audio.npy")), r["output_rate"],
@@ -259,25 +330,34 @@ def plot_triptych(doc, path):
 # ---- the section --------------------------------------------------------------------------------
 
 def section(doc, device, command, images, note=None):
+    fill_vs_pytorch(doc)
     parts = [header(doc, device, command) + (f" {note}" if note else "")]
     table, has_base = peer_table(doc, device)
     if device == "cpu":
-        parts.append("Each component against the peers: ratios above 1 mean autovoice is faster; accuracy "
-                     "is the SNR in dB of each engine's output against PyTorch fp32 (`inf`: identical).")
+        parts.append("Each component against the peers: ratios (a peer's p50 over autovoice fp32's) above 1 mean "
+                     "autovoice fp32 is faster; accuracy is the SNR in dB of each engine's output against PyTorch "
+                     "fp32 (`inf`: identical).")
     else:
         parts.append("Each component on the GPU; accuracy is the SNR in dB against PyTorch fp32 eager on "
                      "the GPU." + ("" if has_base else " autovoice's CUDA backend is not available in this "
                                    "build yet: no autovoice GPU column, no ratios."))
     parts.append(table)
     if device == "cpu":
-        parts.append("autovoice's precisions (accuracy against autovoice fp32 on the same inputs; load = model "
-                     "load, plan = session planning for the shape; arena = the plan's intermediate memory):")
+        parts.append("autovoice's precisions (accuracy against autovoice fp32 on the same inputs; x fp32 = autovoice "
+                     "fp32's p50 over this one's; load = model or plan load, build = the plan's build "
+                     "(`av_model_save_plan`: calibration, per-layer checks, the builder's report), plan = session "
+                     "planning for the shape; arena = the plan's intermediate memory; layers = what ran, the "
+                     "ONNX graph or a plan's nodes per precision). bf16 and int8 are plans `autovoice bench` "
+                     "builds as `autovoice build --precision P` does (oneDNN convolutions, the configuration's "
+                     "keep_precision layers), one per component for every length" + calibration_note(doc) + ":")
         parts.append(variant_table(doc))
         pipe = pipeline_table(doc)
         if pipe:
             parts.append("The whole conversion (`av_convert` on the bundled example looped to length, default "
-                         "settings), stage times from `av_converter_last_stats` in median seconds. Peak RSS is "
-                         "the bench process's high-water mark, components included:")
+                         "settings), stage times from `av_converter_last_stats` in median seconds; fp32 runs the "
+                         "package's ONNX files, bf16 and int8 a copy of the package with every component's plan "
+                         "built (build = the five builds, with the configuration's profiles). Peak RSS is "
+                         "the bench process's high-water mark, components and plan builds included:")
             parts.append(pipe)
     skipped = sorted({(s["precision"], s["device"], s["reason"]) for s in doc["skipped"] if "engine" not in s})
     if skipped:

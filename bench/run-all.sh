@@ -55,8 +55,8 @@ pkg=$work/bench-$preset
     --name bench-$preset --out $pkg >/dev/null
 tensors=$work/tensors-$preset
 rm -rf $tensors
-# bf16 and int8 are asked for so that they appear as soon as the builder can make them; until
-# then the command says they are not available and skips them
+# bf16 and int8 are plans the bench builds first (`autovoice bench --help`); on a CPU without
+# AVX512-BF16 / VNNI the command says so and skips them
 "$bin" bench --model $pkg --input examples/example-sung.wav --precision fp32,bf16,int8 \
   --seconds $seconds --threads $threads --repeat $repeat --warmup $warmup \
   --json $work/ours-$preset.json --save-tensors $tensors

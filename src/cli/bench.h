@@ -14,6 +14,8 @@
 
 #define AV_BENCH_MAX_IO 8        /* inputs or outputs of one component */
 #define AV_BENCH_MAX_LIST 16     /* entries of --seconds, --precision, --component */
+#define AV_BENCH_MAX_PLANS 5     /* plans behind one record: a component's, or the pipeline's */
+#define AV_BENCH_MAX_FALLBACKS 4 /* log lines kept per record */
 
 typedef struct av_cli_bench_tensor {
     char name[64];
@@ -23,6 +25,16 @@ typedef struct av_cli_bench_tensor {
     int have_accuracy;           /* outputs: 0 when not float32 (no metric defined) */
     av_cli_accuracy accuracy;    /* against autovoice fp32 on the same inputs */
 } av_cli_bench_tensor;
+
+/* A plan a record ran: one the bench built (bf16 and int8 on the CPU) or a plan file it was
+ * given (--model FILE.plan, --plans). */
+typedef struct av_cli_bench_plan {
+    char component[32];
+    char precision[16];          /* the precision the plan was built as (av_plan_info) */
+    int nodes[6];                /* nodes per av_precision (index AV_PRECISION_FP32, ...) */
+    char file[512];              /* the given plan file; "" for a plan this run built */
+    char calibration[256];       /* int8 plans this run built: the calibration inputs; else "" */
+} av_cli_bench_plan;
 
 /* One (component, precision, length) measurement. Times in milliseconds of wall time. */
 typedef struct av_cli_bench_record {
@@ -34,6 +46,13 @@ typedef struct av_cli_bench_record {
     av_cli_bench_tensor inputs[AV_BENCH_MAX_IO], outputs[AV_BENCH_MAX_IO];
     double load_ms;              /* model load (parse, fold, optimise) / converter creation */
     double plan_ms;              /* session planning for these shapes (components only) */
+    int have_build;              /* the bench built the plan(s) it ran: */
+    double build_ms;             /* av_model_save_plan, summed over the pipeline's components */
+    int n_plans;                 /* plans that ran; 0: the ONNX graph */
+    av_cli_bench_plan plans[AV_BENCH_MAX_PLANS];
+    char reference[512];         /* the model the fp32 reference ran; "" when there was none */
+    int n_fallbacks;             /* pipeline: the library's lines about running an ONNX file */
+    char fallbacks[AV_BENCH_MAX_FALLBACKS][256]; /* instead of a plan */
     int runs, warmup;
     double p50, p90, p99, mean, min, max;
     double device_p50;           /* CUDA: median GPU time of the nodes (CUDA events), else 0 */

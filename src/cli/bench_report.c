@@ -42,6 +42,8 @@ void av_cli_bench_print_record(FILE *out, const av_cli_bench_record *r)
             num4(d, sizeof d, r->throughput), num4(e, sizeof e, r->rtf), r->load_ms);
     if (r->device_p50 > 0)
         fprintf(out, ", GPU p50 %s ms", num4(a, sizeof a, r->device_p50));
+    if (r->have_build)
+        fprintf(out, ", build %.0f ms", r->build_ms);
     if (r->have_memory)
         fprintf(out, ", plan %.1f ms, arena %.1f MiB", r->plan_ms, (double)r->memory.arena_bytes / MIB);
     fprintf(out, ", peak RSS %.0f MiB", (double)r->rss_peak_bytes / MIB);
@@ -263,6 +265,32 @@ static void jw_record(jw *w, const av_cli_bench_run *run, const av_cli_bench_rec
         jw_num(w, "plan_ms", r->plan_ms);
     else
         jw_null(w, "plan_ms");
+    if (r->have_build)
+        jw_num(w, "build_ms", r->build_ms);
+    else
+        jw_null(w, "build_ms");
+    jw_open(w, "plans", '[');
+    for (int i = 0; i < r->n_plans; i++) {
+        const av_cli_bench_plan *p = &r->plans[i];
+        jw_open(w, NULL, '{');
+        jw_str(w, "component", p->component);
+        jw_str(w, "precision", p->precision);
+        jw_open(w, "nodes", '{');
+        jw_int(w, "fp32", p->nodes[AV_PRECISION_FP32]);
+        jw_int(w, "fp16", p->nodes[AV_PRECISION_FP16]);
+        jw_int(w, "bf16", p->nodes[AV_PRECISION_BF16]);
+        jw_int(w, "int8", p->nodes[AV_PRECISION_INT8]);
+        jw_close(w, '}');
+        jw_str(w, "file", p->file[0] ? p->file : NULL);
+        jw_str(w, "calibration", p->calibration[0] ? p->calibration : NULL);
+        jw_close(w, '}');
+    }
+    jw_close(w, ']');
+    jw_str(w, "reference_model", r->reference[0] ? r->reference : NULL);
+    jw_open(w, "fallbacks", '[');
+    for (int i = 0; i < r->n_fallbacks; i++)
+        jw_str(w, NULL, r->fallbacks[i]);
+    jw_close(w, ']');
     jw_int(w, "runs", r->runs);
     jw_int(w, "warmup", r->warmup);
     jw_open(w, "latency_ms", '{');
@@ -444,11 +472,14 @@ int av_cli_bench_write_markdown(const char *path, const av_cli_bench_run *run, c
             "autovoice fp32 on the same inputs.\n\n", run->repeat, run->repeat == 1 ? "" : "s",
             run->warmup);
     fprintf(f, "| component | precision | audio s | p50 | p90 | p99 | audio s/s | RTF | load ms "
-            "| plan ms | arena MiB | peak RSS MiB | SNR dB | correlation | max abs diff |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            "| build ms | plan ms | arena MiB | peak RSS MiB | SNR dB | correlation | max abs diff |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < run->n_records; i++) {
         const av_cli_bench_record *r = &run->records[i];
-        char plan[32] = "-", arena[32] = "-", snr[32] = "-", corr[32] = "-", maxd[32] = "-";
+        char plan[32] = "-", arena[32] = "-", snr[32] = "-", corr[32] = "-", maxd[32] = "-",
+             build[32] = "-";
+        if (r->have_build)
+            snprintf(build, sizeof build, "%.0f", r->build_ms);
         if (r->have_memory) {
             snprintf(plan, sizeof plan, "%.1f", r->plan_ms);
             snprintf(arena, sizeof arena, "%.1f", (double)r->memory.arena_bytes / MIB);
@@ -460,11 +491,11 @@ int av_cli_bench_write_markdown(const char *path, const av_cli_bench_run *run, c
             snprintf(maxd, sizeof maxd, "%.3g", a->max_abs);
         }
         char a[32], b[32], c[32], d[32], e[32];
-        fprintf(f, "| %s | %s | %.2f | %s | %s | %s | %s | %s | %.1f | %s | %s | %.0f | %s | %s "
-                "| %s |\n", r->component, r->precision, r->audio_seconds,
+        fprintf(f, "| %s | %s | %.2f | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %.0f | %s "
+                "| %s | %s |\n", r->component, r->precision, r->audio_seconds,
                 num4(a, sizeof a, r->p50), num4(b, sizeof b, r->p90), num4(c, sizeof c, r->p99),
-                num4(d, sizeof d, r->throughput), num4(e, sizeof e, r->rtf), r->load_ms, plan,
-                arena, (double)r->rss_peak_bytes / MIB, snr, corr, maxd);
+                num4(d, sizeof d, r->throughput), num4(e, sizeof e, r->rtf), r->load_ms, build,
+                plan, arena, (double)r->rss_peak_bytes / MIB, snr, corr, maxd);
     }
     int stages = 0;
     for (int i = 0; i < run->n_records; i++)
