@@ -40,7 +40,10 @@ typedef struct av_converter av_converter;
 av_status av_converter_create(const char *model_dir, int threads, av_converter **out, char *err,
                               size_t err_size);
 /* The same with every component's session made from session_cfg (threads, and device / GPU math
- * for a converter on a GPU: then the package's ONNX components run there, not its CPU plans). */
+ * for a converter on a GPU: then the package's ONNX components run there, not its CPU plans).
+ * GPU fp16 applies to the vocoder only; the other components run in fp32: they are small (tens
+ * to hundreds of microseconds a chunk) and gain nothing from fp16 (measured on an H100), and the
+ * content encoder's power spectrum overflows float16 on real audio (inf, then NaN output). */
 av_status av_converter_create_with(const char *model_dir, const av_session_config *session_cfg,
                                    av_converter **out, char *err, size_t err_size);
 void av_converter_free(av_converter *converter);

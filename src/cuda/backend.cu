@@ -81,6 +81,10 @@ av_status av__cuda_context_create(int device, av_gpu_math math, av__cuda_context
         goto fail;
     }
     cx->env.sm = prop.major * 10 + prop.minor;
+    if (!(cx->env.conv_algos = (av__cuda_algo_cache *)av__calloc(1, sizeof *cx->env.conv_algos))) {
+        st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+        goto fail;
+    }
     cx->env.multiprocessors = prop.multiProcessorCount;
     {
         cublasStatus_t cb = cublasCreate(&cx->env.cublas);
@@ -143,6 +147,9 @@ void av__cuda_context_free(av__cuda_context *cx)
     for (int i = 0; i < cx->n_consts; i++)
         cudaFree(cx->consts[i].dev);
     av__free(cx->consts);
+    if (cx->env.conv_algos)
+        av__free(cx->env.conv_algos->e);
+    av__free(cx->env.conv_algos);
     if (cx->env.cudnn)
         cudnnDestroy(cx->env.cudnn);
     if (cx->env.cublaslt)

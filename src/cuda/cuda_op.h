@@ -51,6 +51,18 @@ typedef enum av__cuda_math {
                                pointwise math and reductions in float32 registers */
 } av__cuda_math;
 
+/* Convolution algorithms a context has chosen, by layer signature (everything but the spatial
+ * lengths): a plan for another input length (each chunk of a conversion) reuses the choice
+ * instead of timing cuDNN's algorithms again. Owned by the context. */
+typedef struct av__cuda_algo_cache {
+    int n, cap;
+    struct av__cuda_algo_entry {
+        uint64_t key;
+        int algo;
+        int math;                 /* cudnnMathType_t */
+    } *e;
+} av__cuda_algo_cache;
+
 /* Per session: the device, its stream and library handles, shared by every step. */
 typedef struct av__cuda_env {
     int device;
@@ -61,6 +73,7 @@ typedef struct av__cuda_env {
     av__cuda_math math;
     int sm;                 /* compute capability * 10 + minor (90 for an H100) */
     int multiprocessors;
+    av__cuda_algo_cache *conv_algos; /* shared by the plans of the context */
 } av__cuda_env;
 
 typedef struct av__cuda_ctx {

@@ -440,6 +440,7 @@ struct conv_state {
     cudnnConvolutionDescriptor_t cd;
     int algo;                      // cudnnConvolutionFwdAlgo_t / cudnnConvolutionBwdDataAlgo_t
     size_t ws_bytes;
+    uint64_t algo_key;             // layer signature for the context's algorithm cache
     void *w_own;                   // KRSC weights (NHWC runs), else NULL: W input as it is
     size_t off_xs, off_ys, scratch;
 };
@@ -659,15 +660,78 @@ cudnnStatus_t algo_offers(const av__cuda_ctx *ctx, conv_state *s, int find, void
     return e;
 }
 
+// The chosen algorithm's workspace for these descriptors into s->ws_bytes (at least `least`).
+cudnnStatus_t conv_workspace(const av__cuda_ctx *ctx, conv_state *s, size_t least)
+{
+    cudnnHandle_t h = ctx->env->cudnn;
+    size_t ws = 0;
+    cudnnStatus_t e;
+    if (!s->g.transpose)
+        e = cudnnGetConvolutionForwardWorkspaceSize(h, s->xd, s->wd, s->cd, s->yd,
+                                                    (cudnnConvolutionFwdAlgo_t)s->algo, &ws);
+    else
+        e = cudnnGetConvolutionBackwardDataWorkspaceSize(h, s->wd, s->xd, s->cd, s->yd,
+                                                         (cudnnConvolutionBwdDataAlgo_t)s->algo,
+                                                         &ws);
+    s->ws_bytes = ws > least ? ws : least;
+    return e;
+}
+
+// The context's earlier choice for this layer signature (s->algo_key): algorithm and math set
+// and the workspace sized for these descriptors. 0 when there is none or it does not apply.
+int conv_reuse(const av__cuda_ctx *ctx, conv_state *s)
+{
+    const av__cuda_algo_cache *c = ctx->env->conv_algos;
+    for (int i = 0; c && i < c->n; i++) {
+        if (c->e[i].key != s->algo_key)
+            continue;
+        s->algo = c->e[i].algo;
+        if (cudnnSetConvolutionMathType(s->cd, (cudnnMathType_t)c->e[i].math) !=
+                CUDNN_STATUS_SUCCESS ||
+            conv_workspace(ctx, s, 0) != CUDNN_STATUS_SUCCESS || s->ws_bytes > WS_CAP)
+            return 0;
+        return 1;
+    }
+    return 0;
+}
+
+// Remembers the choice just made for s->algo_key (nothing when out of memory).
+void conv_remember(const av__cuda_ctx *ctx, const conv_state *s, cudnnMathType_t math)
+{
+    av__cuda_algo_cache *c = ctx->env->conv_algos;
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++)
+        if (c->e[i].key == s->algo_key) { /* an earlier choice that did not apply here */
+            c->e[i] = {s->algo_key, s->algo, (int)math};
+            return;
+        }
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 64;
+        void *more = av__mallocarray((size_t)cap, sizeof *c->e);
+        if (!more)
+            return;
+        if (c->n)
+            memcpy(more, c->e, (size_t)c->n * sizeof *c->e);
+        av__free(c->e);
+        c->e = (decltype(c->e))more;
+        c->cap = cap;
+    }
+    c->e[c->n++] = {s->algo_key, s->algo, (int)math};
+}
+
 // Chooses the algorithm and sizes its workspace. *found = 0 (and OK) when cuDNN offers nothing
 // usable for this layout.
 av_status conv_choose(const av__cuda_ctx *ctx, conv_state *s, int *found)
 {
     av__cuda_math m = ctx->env->math;
-    cudnnHandle_t h = ctx->env->cudnn;
     algo_offer offers[32];
     int n = 0;
     *found = 0;
+    if (conv_reuse(ctx, s)) {
+        *found = 1;
+        return AV_STATUS_OK;
+    }
     cudnnStatus_t e = algo_offers(ctx, s, 0, NULL, NULL, NULL, NULL, 0, offers, 32, &n);
     if (e != CUDNN_STATUS_SUCCESS)
         return AV_STATUS_OK; // this layout / configuration is not supported
@@ -717,17 +781,10 @@ av_status conv_choose(const av__cuda_ctx *ctx, conv_state *s, int *found)
     if (st != AV_STATUS_OK)
         return st;
     s->algo = offers[pick].algo;
-    size_t ws = 0;
-    if (!s->g.transpose)
-        e = cudnnGetConvolutionForwardWorkspaceSize(h, s->xd, s->wd, s->cd, s->yd,
-                                                    (cudnnConvolutionFwdAlgo_t)s->algo, &ws);
-    else
-        e = cudnnGetConvolutionBackwardDataWorkspaceSize(h, s->wd, s->xd, s->cd, s->yd,
-                                                         (cudnnConvolutionBwdDataAlgo_t)s->algo,
-                                                         &ws);
-    if ((st = av__cudnn_check(ctx, e, "cuDNN workspace size")) != AV_STATUS_OK)
+    if ((st = av__cudnn_check(ctx, conv_workspace(ctx, s, offers[pick].memory),
+                              "cuDNN workspace size")) != AV_STATUS_OK)
         return st;
-    s->ws_bytes = ws > offers[pick].memory ? ws : offers[pick].memory;
+    conv_remember(ctx, s, mt);
     *found = 1;
     return AV_STATUS_OK;
 }
@@ -823,6 +880,31 @@ av_status conv_build(const av__cuda_ctx *ctx, conv_state *s, const conv_node *cn
     if (c_last && (st = conv_upload_krsc(ctx, s, (const float *)ctx->host_in[1]->data)) !=
                       AV_STATUS_OK)
         return st;
+    // the signature: everything that decides the kernels but the spatial lengths of X and Y
+    // (FNV-1a over the values)
+    int sig[32], ns_sig = 0;
+    sig[ns_sig++] = g->transpose;
+    sig[ns_sig++] = (int)dt;
+    sig[ns_sig++] = (int)fmt;
+    sig[ns_sig++] = (int)ctx->env->math;
+    sig[ns_sig++] = nd;
+    sig[ns_sig++] = (int)g->group;
+    sig[ns_sig++] = xdims[0];
+    sig[ns_sig++] = xdims[1];
+    sig[ns_sig++] = ydims[1];
+    for (int i = 0; i < nd; i++)
+        sig[ns_sig++] = wdims[i];
+    for (int i = 0; i < ns; i++) {
+        sig[ns_sig++] = pad[i];
+        sig[ns_sig++] = stride[i];
+        sig[ns_sig++] = dil[i];
+    }
+    uint64_t key = 1469598103934665603ull;
+    for (int i = 0; i < ns_sig; i++) {
+        key ^= (uint32_t)sig[i];
+        key *= 1099511628211ull;
+    }
+    s->algo_key = key;
     return conv_choose(ctx, s, found);
 }
 

@@ -118,7 +118,10 @@ static av_status converter_create(const char *model_dir, const av_session_config
             av_model_free(cv->pkg.models[c]);
             cv->pkg.models[c] = onnx;
         }
-        st = av_session_create(cv->pkg.models[c], session_cfg, &cv->sessions[c], err, err_size);
+        av_session_config cfg = *session_cfg;
+        if (cfg.device != AV_DEVICE_CPU && cfg.gpu_math == AV_GPU_FP16 && c != AV__COMP_VOCODER)
+            cfg.gpu_math = AV_GPU_FP32; /* see av_converter_create_with */
+        st = av_session_create(cv->pkg.models[c], &cfg, &cv->sessions[c], err, err_size);
         if (st != AV_STATUS_OK) {
             av_converter_free(cv);
             return st;
@@ -219,6 +222,8 @@ static av_status use_onnx_instead(av_converter *cv, int c)
     av_model *onnx = NULL;
     av_session *s = NULL;
     av_session_config cfg = cv->session_cfg;
+    if (cfg.device != AV_DEVICE_CPU && cfg.gpu_math == AV_GPU_FP16 && c != AV__COMP_VOCODER)
+        cfg.gpu_math = AV_GPU_FP32; /* see av_converter_create_with */
     av_status st = av_model_load(path, &onnx, err, sizeof err);
     if (st == AV_STATUS_OK)
         st = av_session_create(onnx, &cfg, &s, err, sizeof err);
