@@ -306,6 +306,7 @@ struct av__cuda_plan {
     int runs;
     cudaGraphExec_t exec;
     cudaEvent_t ev_start, ev_end;  /* around the steps of a run (not the transfers) */
+    void *owned_graph;             /* av__cuda_node_plan's one-node graph, else NULL */
     double last_steps_ms;
     char op_err[768];
     uint64_t seed;
@@ -349,6 +350,7 @@ void av__cuda_plan_free(av__cuda_plan *p)
     av__free(p->dev);
     av__free(p->host);
     av__free(p->kind);
+    av__free(p->owned_graph);
     av__free(p);
 }
 
@@ -1040,26 +1042,35 @@ int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why)
 
 /* ---- one node, for the tests ------------------------------------------------------------------ */
 
-av_status av__cuda_eval_node(av__cuda_context *cx, const av__node *node, int64_t opset, int n_in,
+namespace {
+enum { NODE_MAX_IO = 32 };
+/* The one-node graph a node plan runs: owned by the plan. */
+struct node_graph {
+    av__graph g;
+    av__node node;
+    int in_idx[NODE_MAX_IO], out_idx[NODE_MAX_IO], graph_inputs[NODE_MAX_IO],
+        graph_outputs[NODE_MAX_IO];
+};
+} // namespace
+
+av_status av__cuda_node_plan(av__cuda_context *cx, const av__node *node, int64_t opset, int n_in,
                              const av__tensor *const *in, uint32_t const_mask, int n_out,
-                             av__tensor *outs, int *on_gpu, char *err, size_t err_size)
+                             av__tensor *out_shapes, const void **input_data, av__cuda_plan **out,
+                             char *err, size_t err_size)
 {
-    enum { MAX_IO = 32 };
-    *on_gpu = 0;
+    *out = NULL;
     for (int o = 0; o < n_out; o++)
-        memset(&outs[o], 0, sizeof outs[o]);
-    if (n_in > MAX_IO || n_out > MAX_IO || n_in != node->n_inputs || n_out != node->n_outputs)
-        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "eval_node: bad input counts");
+        memset(&out_shapes[o], 0, sizeof out_shapes[o]);
+    if (n_in > NODE_MAX_IO || n_out > NODE_MAX_IO || n_in != node->n_inputs ||
+        n_out != node->n_outputs)
+        return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT, "node plan: bad input counts");
     const av__op *op = av__op_find(node->domain ? node->domain : "", node->op_type);
     if (!op)
         return av__fail(err, err_size, AV_STATUS_UNSUPPORTED, "no operator %s", node->op_type);
     /* shapes from the CPU operator */
-    av__tensor shapes[MAX_IO];
-    av__tensor *out_ptrs[MAX_IO];
-    for (int o = 0; o < n_out; o++) {
-        memset(&shapes[o], 0, sizeof shapes[o]);
-        out_ptrs[o] = &shapes[o];
-    }
+    av__tensor *out_ptrs[NODE_MAX_IO];
+    for (int o = 0; o < n_out; o++)
+        out_ptrs[o] = &out_shapes[o];
     char msg[768];
     av__op_ctx ictx = {};
     ictx.node = node;
@@ -1073,14 +1084,15 @@ av_status av__cuda_eval_node(av__cuda_context *cx, const av__node *node, int64_t
     av_status st = op->infer(&ictx);
     if (st != AV_STATUS_OK)
         return av__fail(err, err_size, st, "infer: %s", msg);
-    /* a one-node graph: values 0..n_in-1 the inputs, then the outputs */
-    int in_idx[MAX_IO], out_idx[MAX_IO], graph_inputs[MAX_IO], graph_outputs[MAX_IO];
-    av__cuda_value values[2 * MAX_IO];
-    const void *input_data[MAX_IO];
+    node_graph *ng = (node_graph *)av__calloc(1, sizeof *ng);
+    if (!ng)
+        return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    /* values 0..n_in-1 the inputs, then the outputs */
+    av__cuda_value values[2 * NODE_MAX_IO];
     int n_graph_inputs = 0;
     memset(values, 0, sizeof values);
     for (int i = 0; i < n_in; i++) {
-        in_idx[i] = in[i] ? i : -1;
+        ng->in_idx[i] = in[i] ? i : -1;
         if (!in[i])
             continue;
         values[i].host = in[i];
@@ -1089,44 +1101,65 @@ av_status av__cuda_eval_node(av__cuda_context *cx, const av__node *node, int64_t
         } else {
             values[i].kind = AV__CUDA_VALUE_INPUT;
             input_data[n_graph_inputs] = in[i]->data;
-            graph_inputs[n_graph_inputs++] = i;
+            ng->graph_inputs[n_graph_inputs++] = i;
         }
-    }
-    for (int o = 0; o < n_out; o++) {
-        out_idx[o] = n_in + o;
-        values[n_in + o].kind = AV__CUDA_VALUE_ARENA;
-        values[n_in + o].host = &shapes[o];
-        values[n_in + o].graph_output = 1;
-        graph_outputs[o] = n_in + o;
     }
     size_t arena = 0;
     for (int o = 0; o < n_out; o++) {
+        ng->out_idx[o] = n_in + o;
+        values[n_in + o].kind = AV__CUDA_VALUE_ARENA;
+        values[n_in + o].host = &out_shapes[o];
+        values[n_in + o].graph_output = 1;
         values[n_in + o].offset = arena;
-        arena += (av__tensor_bytes(&shapes[o]) + 255) / 256 * 256;
+        ng->graph_outputs[o] = n_in + o;
+        arena += (av__tensor_bytes(&out_shapes[o]) + 255) / 256 * 256;
     }
-    av__node tmp = *node;
-    tmp.inputs = in_idx;
-    tmp.outputs = out_idx;
-    av__graph g = {};
-    g.opset = opset;
-    g.n_values = n_in + n_out;
-    g.n_nodes = 1;
-    g.nodes = &tmp;
-    g.n_inputs = n_graph_inputs;
-    g.inputs = graph_inputs;
-    g.n_outputs = n_out;
-    g.outputs = graph_outputs;
+    ng->node = *node;
+    ng->node.inputs = ng->in_idx;
+    ng->node.outputs = ng->out_idx;
+    ng->g.opset = opset;
+    ng->g.n_values = n_in + n_out;
+    ng->g.n_nodes = 1;
+    ng->g.nodes = &ng->node;
+    ng->g.n_inputs = n_graph_inputs;
+    ng->g.inputs = ng->graph_inputs;
+    ng->g.n_outputs = n_out;
+    ng->g.outputs = ng->graph_outputs;
     av__cuda_step step = {0, op};
+    st = av__cuda_plan_create(cx, &ng->g, values, &step, 1, arena, 1234, out, err, err_size);
+    if (st != AV_STATUS_OK) {
+        av__free(ng);
+        return st;
+    }
+    (*out)->owned_graph = ng;
+    /* poison the outputs: unwritten elements show up */
+    if (arena && cudaMemset((*out)->arena, 0xA5, arena) != cudaSuccess)
+        cudaGetLastError();
+    return AV_STATUS_OK;
+}
+
+int av__cuda_plan_on_gpu(const av__cuda_plan *p, int step)
+{
+    return step >= 0 && step < p->n_steps && !p->steps[step].cpu;
+}
+
+av_status av__cuda_eval_node(av__cuda_context *cx, const av__node *node, int64_t opset, int n_in,
+                             const av__tensor *const *in, uint32_t const_mask, int n_out,
+                             av__tensor *outs, int *on_gpu, char *err, size_t err_size)
+{
+    av__tensor shapes[NODE_MAX_IO];
+    const void *input_data[NODE_MAX_IO];
     av__cuda_plan *p = NULL;
-    st = av__cuda_plan_create(cx, &g, values, &step, 1, arena, 1234, &p, err, err_size);
+    *on_gpu = 0;
+    for (int o = 0; o < n_out; o++)
+        memset(&outs[o], 0, sizeof outs[o]);
+    av_status st = av__cuda_node_plan(cx, node, opset, n_in, in, const_mask, n_out, shapes,
+                                      input_data, &p, err, err_size);
     if (st != AV_STATUS_OK)
         return st;
-    /* poison the outputs: unwritten elements show up */
-    if (arena && (cudaMemset(p->arena, 0xA5, arena) != cudaSuccess))
-        cudaGetLastError();
     st = av__cuda_plan_run(p, input_data, err, err_size);
     if (st == AV_STATUS_OK) {
-        *on_gpu = !p->steps[0].cpu;
+        *on_gpu = av__cuda_plan_on_gpu(p, 0);
         for (int o = 0; o < n_out && st == AV_STATUS_OK; o++) {
             outs[o] = shapes[o];
             size_t bytes = av__tensor_bytes(&shapes[o]);

@@ -91,6 +91,19 @@ int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why);
 
 /* ---- for the tests: one node, host tensors in and out ---------------------------------------- */
 
+/* A plan of node alone on host tensors, as a session would make it: values 0..n_in-1 are its
+ * inputs (bit i of const_mask: a plan-time constant whose host tensor the kernel's prepare()
+ * sees; else a graph input, whose data goes to input_data in order for av__cuda_plan_run), then
+ * its outputs, shaped by the CPU operator's infer() into out_shapes (n_out, data NULL) and read
+ * after a run with av__cuda_plan_output(p, n_in + o). The arena is poisoned (0xA5 bytes) so
+ * unwritten elements show. The plan owns the one-node graph; the inputs must outlive it. */
+av_status av__cuda_node_plan(av__cuda_context *cx, const av__node *node, int64_t opset, int n_in,
+                             const av__tensor *const *in, uint32_t const_mask, int n_out,
+                             av__tensor *out_shapes, const void **input_data, av__cuda_plan **out,
+                             char *err, size_t err_size);
+/* 1 when runtime step `step` of p runs on the GPU (0: on the CPU fallback). */
+int av__cuda_plan_on_gpu(const av__cuda_plan *p, int step);
+
 /* Runs one node on the device the way a plan would: CPU infer() for the output shapes, inputs
  * uploaded (those with bit i of const_mask set are "constants": the kernel's prepare() gets their
  * host tensor), supports / prepare / run, outputs downloaded into outs (allocated with

@@ -115,6 +115,21 @@ int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why)
     *why = NOT_BUILT;
     return -1;
 }
+av_status av__cuda_node_plan(av__cuda_context *cx, const av__node *node, int64_t opset, int n_in,
+                             const av__tensor *const *in, uint32_t const_mask, int n_out,
+                             av__tensor *out_shapes, const void **input_data, av__cuda_plan **out,
+                             char *err, size_t err_size)
+{
+    (void)cx, (void)node, (void)opset, (void)n_in, (void)in, (void)const_mask, (void)n_out;
+    (void)out_shapes, (void)input_data;
+    *out = NULL;
+    return av__fail(err, err_size, AV_STATUS_UNSUPPORTED, NOT_BUILT);
+}
+int av__cuda_plan_on_gpu(const av__cuda_plan *p, int step)
+{
+    (void)p, (void)step;
+    return 0;
+}
 av_status av__cuda_eval_node(av__cuda_context *cx, const av__node *node, int64_t opset, int n_in,
                              const av__tensor *const *in, uint32_t const_mask, int n_out,
                              av__tensor *outs, int *on_gpu, char *err, size_t err_size)
