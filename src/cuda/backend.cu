@@ -280,6 +280,7 @@ struct av__cuda_plan {
     av__cuda_context *cx;
     av__cuda_env env;              /* the context's, with this plan's math (see fp16_declined) */
     char fp16_declined[160];       /* why an fp16 context runs this graph in fp32, or "" */
+    char note[400];                /* fp16_declined, and advice on the layout (plan_note) */
     const av__graph *g;
     int n_values;
     av__tensor *dev;               /* per value: device view (storage dtype, device data) */
@@ -449,8 +450,8 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
     p->g = g;
     p->seed = seed;
     /* float16 storage would change integer results where the graph turns floats into integers
-     * or booleans (the pitch encoder's bin index is floor() of a float expression): such a
-     * graph runs in float32 on an fp16 context */
+     * or booleans (the pitch encoder's bin index is floor() of a float expression), and lose
+     * what a float64 computation keeps: such a graph runs in float32 on an fp16 context */
     if (p->env.math == AV__CUDA_MATH_FP16) {
         for (int k = 0; k < n_steps && !p->fp16_declined[0]; k++) {
             const av__node *node = &g->nodes[steps[k].node];
@@ -468,7 +469,7 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
             if (rounding || (float_in && other_out)) {
                 label_of(g, steps[k].node, label, sizeof label);
                 snprintf(p->fp16_declined, sizeof p->fp16_declined,
-                         "fp16 declined: node %.100s turns floats into integers", label);
+                         "fp16 declined: node %.100s turns float32 into another type", label);
                 p->env.math = AV__CUDA_MATH_FP32;
             }
         }
@@ -697,6 +698,30 @@ av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const a
         }
     }
     fold_leaky_relus(p);
+    /* what inspect / run say about the plan: fp16 declined, and channels-last convolutions in
+     * float32, which the conv kernels stage through NCHW (docs/CUDA.md, "Layout") */
+    {
+        int staged = 0;
+        for (int k = 0; k < p->n_steps; k++) {
+            const av__node *node = &g->nodes[p->steps[k].node];
+            if (p->steps[k].cpu || p->env.math == AV__CUDA_MATH_FP16 ||
+                strcmp(node->op_type, "FusedConv") != 0)
+                continue;
+            for (int a = 0; a < node->n_attrs; a++)
+                if (!strcmp(node->attrs[a].name, "channels_last") && node->attrs[a].i)
+                    staged++;
+        }
+        snprintf(p->note, sizeof p->note, "%s%s", p->fp16_declined,
+                 p->fp16_declined[0] && staged ? "\n  " : "");
+        if (staged) {
+            size_t len = strlen(p->note);
+            snprintf(p->note + len, sizeof p->note - len,
+                     "%d channels-last convolution%s staged through NCHW in %s: for fp32 / tf32 on "
+                     "the GPU the ONNX file runs faster than this plan",
+                     staged, staged == 1 ? "" : "s",
+                     p->env.math == AV__CUDA_MATH_TF32 ? "tf32" : "fp32");
+        }
+    }
     if (p->scratch_bytes && (e = cudaMalloc(&p->scratch, p->scratch_bytes)) != cudaSuccess) {
         p->scratch = NULL;
         st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY,
@@ -1026,7 +1051,7 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
         *graph_replay = p->exec != NULL;
 }
 
-const char *av__cuda_plan_note(const av__cuda_plan *p) { return p->fp16_declined; }
+const char *av__cuda_plan_note(const av__cuda_plan *p) { return p->note; }
 
 int av__cuda_plan_folded(const av__cuda_plan *p) { return p->folded_steps; }
 
