@@ -7,7 +7,8 @@ A latency regression is a p50 that grew by more than the noise allowance: the la
 --threshold (relative, default 0.10) and each run's own spread (p90 - p50) / p50. An accuracy
 regression is an SNR (against the reference each file names) that fell by more than --snr-drop dB
 (default 3), or went from infinite to finite. A memory regression is an arena that grew by more
-than --threshold. Improvements beyond the same allowances are listed too; measurements in only one
+than --threshold; a build regression, a plan's build time (`build_ms`: bf16 / int8 plans) that
+grew by more than the larger of --threshold and 25% (one measurement each, no spread). Improvements beyond the same allowances are listed too; measurements in only one
 file are counted.
 
 usage: bench/compare.py OLD.json NEW.json [--threshold 0.10] [--snr-drop 3] [--all]
@@ -46,6 +47,14 @@ def compare(old, new, threshold, snr_drop):
             out.append(("latency", key, msg, False))
         else:
             out.append(("same", key, msg, None))
+        ba, bb = a.get("build_ms"), b.get("build_ms")
+        if ba and bb:
+            grow = max(threshold, 0.25)
+            msg = f"build {ba / 1e3:.2f} -> {bb / 1e3:.2f} s"
+            if bb > ba * (1 + grow):
+                out.append(("build", key, msg, True))
+            elif bb < ba / (1 + grow):
+                out.append(("build", key, msg, False))
         ma, mb = a["memory"].get("arena_bytes"), b["memory"].get("arena_bytes")
         if ma and mb and abs(mb / ma - 1) > threshold:
             out.append(("memory", key, f"arena {ma / 2**20:.2f} -> {mb / 2**20:.2f} MiB", mb > ma))

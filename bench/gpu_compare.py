@@ -627,9 +627,52 @@ def legend(dry):
             + (" Dry run: the CPU bench has fp32 only, so tf32 and fp16 are skipped." if dry else ""))
 
 
-def section(docs):
+PLOT_NAME = "bench-gpu-latency.png"
+
+
+def plot_latency(docs, path):
+    """Vocoder and whole-conversion GPU time per length, autovoice's precisions beside PyTorch's
+    variants, one panel per preset and row kind (log scale: the lengths span 60x)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    kinds = ("vocoder", "conversion")
+    fig, axes = plt.subplots(len(docs), len(kinds), figsize=(11, 3.6 * len(docs)), squeeze=False)
+    series = [("autovoice", p, f"autovoice {p}") for p in AV_PRECISIONS] + \
+             [("pytorch", v, f"PyTorch {VARIANT_LABEL[v]}") for v, _ in TORCH_VARIANTS]
+    key = {"autovoice": "gpu_ms", "pytorch": "ms"}
+    for i, doc in enumerate(docs):
+        name = os.path.basename(os.path.normpath(doc["settings"]["model"]))
+        for j, kind in enumerate(kinds):
+            ax = axes[i][j]
+            rows = [r for r in doc["gpu_compare"]["rows"] if r["component"] == kind]
+            width = 0.8 / len(series)
+            for k, (engine, name_k, label) in enumerate(series):
+                xs, ys = [], []
+                for n, r in enumerate(rows):
+                    v = r[engine].get(name_k, {}).get(key[engine])
+                    if v:
+                        xs.append(n + (k - (len(series) - 1) / 2) * width)
+                        ys.append(v)
+                ax.bar(xs, ys, width, label=label, color=("C0", "C9", "C2", "C3", "C1", "C4")[k])
+            ax.set_xticks(range(len(rows)))
+            ax.set_xticklabels([f"{r['seconds']:g} s" for r in rows])
+            ax.set_yscale("log")
+            ax.set_ylabel("GPU ms (log)")
+            ax.set_title(f"{name}: {kind}" + (" (5 components)" if kind == "conversion" else ""))
+            ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def section(docs, plot=None):
     dry = docs[0]["gpu_compare"]["device"] == "cpu"
-    return "\n\n".join([header(docs), legend(dry)] + [preset_tables(d) for d in docs])
+    parts = [header(docs), legend(dry)]
+    if plot:
+        parts.append(f"![GPU time of the vocoder and the whole conversion, autovoice and PyTorch]({plot})")
+    return "\n\n".join(parts + [preset_tables(d) for d in docs])
 
 
 def write_section(path, body):
@@ -656,12 +699,22 @@ def report(a):
     devices = {d["gpu_compare"]["device"] for d in docs}
     if len(devices) > 1:
         fail(f"the files mix devices: {', '.join(sorted(devices))}")
-    body = section(docs)
     if a.write:
         if "cpu" in devices and not a.allow_dry_run:
             fail("--write takes GPU results; a dry run on the CPU is not written (--allow-dry-run to force)")
+        img_dir = os.path.join(os.path.dirname(os.path.abspath(a.write)), "img")
+        plot = None
+        try:
+            os.makedirs(img_dir, exist_ok=True)
+            plot_latency(docs, os.path.join(img_dir, PLOT_NAME))
+            plot = f"img/{PLOT_NAME}"
+        except ImportError:
+            log("gpu_compare: no matplotlib: the section goes without its plot")
+        body = section(docs, plot)
         write_section(a.write, body)
         log(f"gpu_compare: regenerated the {MARKER} section of {a.write}")
+    else:
+        body = section(docs)
     print(body)
 
 
