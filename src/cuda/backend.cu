@@ -305,6 +305,7 @@ struct av__cuda_plan {
     int cpu_steps;
     int folded_steps;              /* LeakyRelu nodes folded into convolution epilogues */
     int runs;
+    int capture_failed;            /* capturing failed once: runs stay eager */
     cudaGraphExec_t exec;
     cudaEvent_t ev_start, ev_end;  /* around the steps of a run (not the transfers) */
     void *owned_graph;             /* av__cuda_node_plan's one-node graph, else NULL */
@@ -914,11 +915,13 @@ av_status av__cuda_plan_run(av__cuda_plan *p, const void *const *input_data, cha
     av_status st = upload_inputs(p, input_data, err, err_size);
     if (st != AV_STATUS_OK)
         return st;
-    if (!p->exec && p->cpu_steps == 0 && p->runs >= 1) {
+    if (!p->exec && !p->capture_failed && p->cpu_steps == 0 && p->runs >= 1) {
         /* second run: capture (the first one let the libraries initialise) */
         char why[512];
-        if (capture(p, why, sizeof why) != AV_STATUS_OK)
-            p->cpu_steps = -1; /* never try again; runs stay eager */
+        if (capture(p, why, sizeof why) != AV_STATUS_OK) {
+            p->capture_failed = 1;
+            av__log(AV_LOG_LEVEL_INFO, "CUDA graph capture failed (%s): runs stay eager", why);
+        }
     }
     cudaEventRecord(p->ev_start, s);
     if (p->exec) {
@@ -1054,6 +1057,12 @@ void av__cuda_plan_stats(const av__cuda_plan *p, size_t *device_bytes, int *cpu_
 const char *av__cuda_plan_note(const av__cuda_plan *p) { return p->note; }
 
 int av__cuda_plan_folded(const av__cuda_plan *p) { return p->folded_steps; }
+
+int av__cuda_absorbs_leaky(const char *domain, const char *op_type)
+{
+    const av__cuda_kernel *k = av__cuda_kernel_find(domain, op_type);
+    return k && k->absorb_leaky;
+}
 
 int av__cuda_plan_cpu_step(const av__cuda_plan *p, int i, const char **why)
 {

@@ -81,6 +81,9 @@ double av__cuda_plan_last_ms(const av__cuda_plan *p);
  * (arrays of at least the plan's step count; *n gets the count). Outputs are not downloaded. */
 av_status av__cuda_plan_profile(av__cuda_plan *p, const void *const *input_data, int *nodes,
                                 double *ms, int *n, char *err, size_t err_size);
+/* 1 when the CUDA kernel of (domain, op_type) can write a following LeakyRelu in its own pass
+ * (the planner keeps such a LeakyRelu's memory from the producer's step on), else 0. */
+int av__cuda_absorbs_leaky(const char *domain, const char *op_type);
 /* LeakyRelu nodes folded into the epilogue of the convolution that feeds them. */
 int av__cuda_plan_folded(const av__cuda_plan *p);
 /* Why the plan runs in another math than its context's ("fp16 declined: ..."), or "". */

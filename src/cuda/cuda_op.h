@@ -101,9 +101,6 @@ typedef struct av__cuda_kernel {
 
 /* The kernel for (domain, op_type) ("" and "ai.onnx" are the default domain), or NULL. */
 const av__cuda_kernel *av__cuda_kernel_find(const char *domain, const char *op_type);
-/* All registered kernels (for inspect and the tests). */
-int av__cuda_kernel_count(void);
-const av__cuda_kernel *av__cuda_kernel_at(int i);
 
 /* Kernel tables of the families (each file defines its array and count). */
 extern const av__cuda_kernel av__cuda_kernels_elementwise[];

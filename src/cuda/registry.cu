@@ -30,21 +30,3 @@ const av__cuda_kernel *av__cuda_kernel_find(const char *domain, const char *op_t
         }
     return NULL;
 }
-
-int av__cuda_kernel_count(void)
-{
-    int n = 0;
-    for (const family &f : families)
-        n += *f.count;
-    return n;
-}
-
-const av__cuda_kernel *av__cuda_kernel_at(int i)
-{
-    for (const family &f : families) {
-        if (i < *f.count)
-            return &f.table[i];
-        i -= *f.count;
-    }
-    return NULL;
-}

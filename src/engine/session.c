@@ -366,8 +366,7 @@ static void reserve_for_folding(plan *p, const av_model *m)
             const av__node *cn = &g->nodes[p->steps[k].node];
             if (cn->n_outputs < 1 || cn->outputs[0] != ln->inputs[0])
                 continue;
-            if (!strcmp(cn->op_type, "Conv") || !strcmp(cn->op_type, "ConvTranspose") ||
-                !strcmp(cn->op_type, "FusedConv")) {
+            if (av__cuda_absorbs_leaky(cn->domain, cn->op_type)) {
                 plan_value *y = &p->vals[ln->outputs[0]];
                 if (y->kind == KIND_ARENA && y->first > k)
                     y->first = k;
