@@ -86,6 +86,18 @@ class CsvLog:
     def __init__(self, path, fields):
         self.path, self.fields = path, fields
         new = not os.path.exists(path)
+        if not new:
+            with open(path, newline="") as f:
+                old = list(csv.DictReader(f))
+                header = old[0].keys() if old else fields
+            if list(header) != list(fields):
+                # a log from before a field was added: rewrite it with the new header
+                # (old rows leave the new field empty)
+                with open(path + ".tmp", "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+                    w.writeheader()
+                    w.writerows(old)
+                os.replace(path + ".tmp", path)
         self.f = open(path, "a", newline="")
         self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
         if new:
@@ -298,7 +310,7 @@ def _save_acoustic(a, model, opt, state, t_start, export, slice_done=False):
 
 # ---- vocoder --------------------------------------------------------------------------------
 
-VOCODER_FIELDS = ["step", "seconds", "d_loss", "g_adv", "g_fm", "mel_l1", "g_grad_norm"]
+VOCODER_FIELDS = ["step", "seconds", "d_loss", "g_adv", "g_fm", "mel_l1", "g_grad_norm", "lr"]
 
 
 def train_vocoder(a, preset, corpus, device, deadline):
@@ -318,6 +330,11 @@ def train_vocoder(a, preset, corpus, device, deadline):
             opt_g.load_state_dict(ck["opt_g"])
             opt_d.load_state_dict(ck["opt_d"])
         state = ck["state"]
+        if "opt_g" not in ck:
+            # fresh Adam states take full-size steps at once (m / sqrt(v) ~ +-1 per weight):
+            # warm the learning rate up from zero again (calls 6 and 7 of TRAINING.md diverged
+            # without this)
+            state["warm_from"] = state["step"]
         log(f"vocoder: resumed from {src} at step {state['step']}"
             f"{'' if 'opt_g' in ck else ' (fresh optimisers)'}")
         if src != a.work and os.path.exists(os.path.join(src, "vocoder.csv")):
@@ -336,9 +353,15 @@ def train_vocoder(a, preset, corpus, device, deadline):
     last_save = t_start
     step0 = state["step"]
     seg_frames = a.segment // preset.hop_length
+    if a.lr_decay != 1.0 and "decay_from" not in state:
+        state["decay_from"] = state["step"]
     while True:
         if time.time() >= deadline or (a.max_steps and state["step"] - step0 >= a.max_steps):
             break
+        lr = vocoder_lr(a, state)
+        for opt in (opt_g, opt_d):
+            for gparam in opt.param_groups:
+                gparam["lr"] = lr
         idx, st = corpus.sample_starts(rng, a.batch, seg_frames)
         b = corpus.crops(idx, st, seg_frames)
         y = b["audio"].unsqueeze(1)
@@ -368,13 +391,27 @@ def train_vocoder(a, preset, corpus, device, deadline):
         avg.add(d_loss=d_loss, g_adv=g_adv, g_fm=g_fm, mel_l1=mel_l1, g_grad_norm=gn)
         if state["step"] % a.log_every == 0:
             row = avg.take()
-            csvlog.row(step=state["step"], seconds=state["seconds"] + time.time() - t_start, **row)
+            csvlog.row(step=state["step"], seconds=state["seconds"] + time.time() - t_start, lr=lr, **row)
             if state["step"] % (a.log_every * 4) == 0:
                 log("vocoder: " + " ".join(f"{k} {v:.4g}" for k, v in [("step", state["step"]), *row.items()]))
         if time.time() - last_save > a.save_minutes * 60:
             _save_vocoder(a, gen, disc, opt_g, opt_d, state, t_start, export=False)
             last_save = time.time()
     _save_vocoder(a, gen, disc, opt_g, opt_d, state, t_start, export=True, slice_done=True)
+
+
+def vocoder_lr(a, state):
+    """The learning rate of both vocoder optimisers at state["step"]: a.lr, times
+    a.lr_decay per 1000 steps after state["decay_from"] (set when decay was first asked for, so
+    the schedule continues across slices), ramped up linearly over a.warmup steps after
+    state["warm_from"] (a resume with fresh optimisers)."""
+    step = state["step"]
+    lr = a.lr
+    if "decay_from" in state and a.lr_decay != 1.0:
+        lr *= a.lr_decay ** (max(0, step - state["decay_from"]) / 1000.0)
+    if "warm_from" in state:
+        lr *= min(1.0, (step - state["warm_from"] + 1) / a.warmup)
+    return lr
 
 
 def _save_vocoder(a, gen, disc, opt_g, opt_d, state, t_start, export, slice_done=False):
@@ -412,6 +449,8 @@ def main(argv=None):
     ap.add_argument("--segment", type=int, help="vocoder crop, samples")
     ap.add_argument("--lr", type=float)
     ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--lr-decay", type=float, default=1.0,
+                    help="vocoder: multiply the learning rate by this per 1000 steps")
     ap.add_argument("--kl-weight", type=float, default=1.0)
     ap.add_argument("--clip", type=float, default=1000.0)
     ap.add_argument("--log-every", type=int, default=50)
