@@ -270,9 +270,16 @@ typedef struct av_plan_options {
     /* tactics 1 or 2: the most scratch memory, in bytes, a layer's kernel may use; a tactic
      * that needs more is not chosen. 0: the configuration's workspace_mb, else no bound. */
     int64_t workspace_bytes;
+    /* bf16 / int8: after the per-layer choices, the plan's worst float output on the first
+     * calibration batch must reach this SNR (dB) against the float32 model; when it does not,
+     * the fewest leading reduced-precision convolutions (in graph order, found by bisection) go
+     * back to fp32 until it does, and the report names them. 0: 35 dB for bf16, 30 dB for
+     * int8; < 0: no end-to-end check. */
+    double min_output_snr_db;
 } av_plan_options;
 /* fp32, nothing recorded, no configuration, no profiles, synthetic inputs, no cache, all CPUs,
- * no tactics, 30 dB, no report, no timing cache, no workspace bound. */
+ * no tactics, 30 dB, no report, no timing cache, no workspace bound, the default end-to-end
+ * bound. */
 av_plan_options av_plan_options_default(void);
 
 /* Writes `model` as a plan to `path` (through PATH.tmp, fsync'ed and renamed into place, so a

@@ -24,6 +24,8 @@
 #include "ops/conv_dnnl.h"
 
 #define DEFAULT_MIN_SNR 30.0
+#define DEFAULT_E2E_SNR_BF16 35.0 /* end-to-end bounds (av_plan_options.min_output_snr_db) */
+#define DEFAULT_E2E_SNR_INT8 30.0
 #define REPORT_BATCHES 4 /* the accuracy report runs at most this many batches */
 #define SYNTH_SEED 20261125u
 
@@ -616,6 +618,222 @@ done:
     return st;
 }
 
+/* ---- the end-to-end guard -------------------------------------------------------------------- */
+
+/* Copies of a model's float32 outputs on batch 0 (data[o] NULL for other dtypes). */
+typedef struct out_copy {
+    int n;
+    float **data;
+    int64_t *count;
+} out_copy;
+
+static void out_copy_free(out_copy *c)
+{
+    for (int o = 0; c->data && o < c->n; o++)
+        av__free(c->data[o]);
+    av__free(c->data);
+    av__free(c->count);
+    memset(c, 0, sizeof *c);
+}
+
+static av_status run_outputs(const av_model *m, const inputs *in, int threads, out_copy *c,
+                             char *err, size_t err_size)
+{
+    const av__graph *g = m->g;
+    av_session *s = NULL;
+    memset(c, 0, sizeof *c);
+    c->n = g->n_outputs;
+    c->data = av__calloc((size_t)c->n + 1, sizeof *c->data);
+    c->count = av__calloc((size_t)c->n + 1, sizeof *c->count);
+    av_status st = c->data && c->count ? AV_STATUS_OK
+                                       : av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY,
+                                                  "out of memory");
+    if (st == AV_STATUS_OK && (st = open_session(m, threads, &s, err, err_size)) == AV_STATUS_OK)
+        st = run_batch(s, m, in, 0, err, err_size);
+    for (int o = 0; st == AV_STATUS_OK && o < c->n; o++) {
+        av_tensor t;
+        if (av_session_get_output(s, g->values[g->outputs[o]].name, &t) != AV_STATUS_OK) {
+            st = av__fail(err, err_size, AV_STATUS_INTERNAL, "output '%s' missing",
+                          g->values[g->outputs[o]].name);
+            break;
+        }
+        if (t.dtype != AV_DTYPE_FLOAT32)
+            continue;
+        int64_t n = 1;
+        for (int d = 0; d < t.ndim; d++)
+            n *= t.shape[d];
+        c->count[o] = n;
+        if (!(c->data[o] = av__malloc((size_t)(n ? n : 1) * sizeof(float)))) {
+            st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+            break;
+        }
+        memcpy(c->data[o], t.data, (size_t)n * sizeof(float));
+    }
+    av_session_free(s);
+    if (st != AV_STATUS_OK)
+        out_copy_free(c);
+    return st;
+}
+
+/* The lowest SNR (dB) of m's float32 outputs on batch 0 against ref's. */
+static av_status worst_snr(const av_model *m, const inputs *in, int threads, const out_copy *ref,
+                           double *worst, char *err, size_t err_size)
+{
+    out_copy c;
+    av_status st = run_outputs(m, in, threads, &c, err, err_size);
+    if (st != AV_STATUS_OK)
+        return st;
+    *worst = INFINITY;
+    for (int o = 0; o < c.n && o < ref->n; o++)
+        if (c.data[o] && ref->data[o] && c.count[o] == ref->count[o]) {
+            double v = snr_db(ref->data[o], c.data[o], c.count[o]);
+            if (!(v >= *worst)) /* NaN counts as worst */
+                *worst = v;
+        }
+    out_copy_free(&c);
+    return AV_STATUS_OK;
+}
+
+/* g_fused (the graph before stage C) with precisions lp as a graph (*g) and model (*m), and
+ * stage C's counts. */
+static av_status make_variant(const av__graph *g_fused, const av_precision *lp,
+                              const float *x_scale, const int *x_zero, av__graph **g,
+                              av_model **m, int *chained, int *pre, char *err, size_t err_size)
+{
+    char msg[1024];
+    *g = av__build_graph_clone(g_fused);
+    *m = NULL;
+    if (!*g)
+        return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    av_status st = av__build_set_precision(*g, lp, x_scale, x_zero, chained, pre, err,
+                                           err_size);
+    av__graph *copy = st == AV_STATUS_OK ? av__build_graph_clone(*g) : NULL;
+    if (st == AV_STATUS_OK && !copy)
+        st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (st == AV_STATUS_OK && (st = av__model_from_graph(copy, NULL, 0, m, msg, sizeof msg)) !=
+                                  AV_STATUS_OK)
+        av__fail(err, err_size, st, "a mixed-precision graph: %s", msg);
+    if (st != AV_STATUS_OK) {
+        av__graph_free(*g);
+        *g = NULL;
+    }
+    return st;
+}
+
+/* Stage C's result (*g1, *m2) against the end-to-end bound: when its worst output is below it,
+ * the first k of the reduced-precision convolutions (graph order) go back to fp32, k the
+ * smallest that meets the bound (bisection: error made early passes through every later layer,
+ * which is where a per-layer check misses it, e.g. a spectrum front end in bf16). Replaces
+ * *g1 / *m2 and updates lp when it restores any. */
+static av_status end_to_end_guard(const av__build_request *req, const av__graph *g_fused,
+                                  const av_model *ref_model, const inputs *in, int threads,
+                                  double bound, av_precision *lp, const float *x_scale,
+                                  int *x_zero, unsigned char *restored, av__graph **g1,
+                                  av_model **m2, int *chained, int *pre, char *err,
+                                  size_t err_size)
+{
+    const int nn = g_fused->n_nodes;
+    out_copy ref = {0};
+    int *reduced = NULL;
+    av_precision *lp2 = NULL;
+    int *xz2 = NULL;
+    av__graph *good_g = NULL;
+    av_model *good_m = NULL;
+    double worst;
+    av_status st = run_outputs(ref_model, in, threads, &ref, err, err_size);
+    if (st == AV_STATUS_OK)
+        st = worst_snr(*m2, in, threads, &ref, &worst, err, err_size);
+    if (st != AV_STATUS_OK)
+        goto done;
+    if (worst >= bound) {
+        say(req, "end to end: worst output %.1f dB against float32 on the first batch (bound "
+                 "%.0f dB)", worst, bound);
+        goto done;
+    }
+    reduced = av__calloc((size_t)nn + 1, sizeof *reduced);
+    lp2 = av__calloc((size_t)nn + 1, sizeof *lp2);
+    xz2 = av__calloc((size_t)nn + 1, sizeof *xz2);
+    if (!reduced || !lp2 || !xz2) {
+        st = av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    int n_red = 0;
+    for (int n = 0; n < nn; n++)
+        if (lp[n] != AV_PRECISION_FP32)
+            reduced[n_red++] = n;
+    say(req, "end to end: worst output %.1f dB against float32 on the first batch, below the "
+             "bound of %.0f dB: finding the fewest leading convolutions to keep in fp32 (of %d)",
+        worst, bound, n_red);
+    /* lo: known below the bound (nothing restored); hi: the answer so far (all restored, or
+     * a probe that met the bound, kept in good_*) */
+    int lo = 0, hi = n_red, good_k = -1, probes = 0, good_chained = 0, good_pre = 0;
+    double good_snr = NAN;
+    for (;;) {
+        int k = hi - lo > 1 ? (lo + hi) / 2 : hi;
+        if (k == hi && good_k == hi)
+            break;
+        memcpy(lp2, lp, (size_t)nn * sizeof *lp2);
+        memcpy(xz2, x_zero, (size_t)nn * sizeof *xz2);
+        for (int i = 0; i < k; i++) {
+            lp2[reduced[i]] = AV_PRECISION_FP32;
+            xz2[reduced[i]] = -1;
+        }
+        av__graph *g = NULL;
+        av_model *m = NULL;
+        double v;
+        int ch, pr;
+        if ((st = make_variant(g_fused, lp2, x_scale, xz2, &g, &m, &ch, &pr, err, err_size)) !=
+                AV_STATUS_OK ||
+            (st = worst_snr(m, in, threads, &ref, &v, err, err_size)) != AV_STATUS_OK) {
+            av__graph_free(g);
+            av_model_free(m);
+            goto done;
+        }
+        probes++;
+        say(req, "  first %d of %d in fp32: %.1f dB", k, n_red, v);
+        if (v >= bound || k == hi) { /* k == hi: the answer, even if still below */
+            hi = k;
+            good_k = k;
+            av__graph_free(good_g);
+            av_model_free(good_m);
+            good_g = g;
+            good_m = m;
+            good_snr = v;
+            good_chained = ch;
+            good_pre = pr;
+        } else {
+            lo = k;
+            av__graph_free(g);
+            av_model_free(m);
+        }
+    }
+    for (int i = 0; i < hi; i++) {
+        lp[reduced[i]] = AV_PRECISION_FP32;
+        x_zero[reduced[i]] = -1;
+        restored[reduced[i]] = 1;
+    }
+    *chained = good_chained;
+    *pre = good_pre;
+    say(req, "end to end: %d convolution%s back in fp32: worst output %.1f dB (%d trial "
+             "builds)%s",
+        hi, hi == 1 ? "" : "s", good_snr, probes,
+        good_snr >= bound ? "" : "; still below the bound with every convolution in fp32");
+    av__graph_free(*g1);
+    av_model_free(*m2);
+    *g1 = good_g;
+    *m2 = good_m;
+    good_g = NULL;
+    good_m = NULL;
+done:
+    out_copy_free(&ref);
+    av__free(reduced);
+    av__free(lp2);
+    av__free(xz2);
+    av__graph_free(good_g);
+    av_model_free(good_m);
+    return st;
+}
+
 /* Plans sessions at the profiles' min and max shapes: every primitive must exist there. */
 static av_status check_range(const av_model *m, const av__build_request *req, int threads,
                              char *err, size_t err_size)
@@ -859,11 +1077,11 @@ av_status av__build_graph(const av_model *m, const av__build_request *req, av__g
 
     inputs in = {0};
     probe pr = {.g = g0};
-    av__graph *g1 = NULL;
+    av__graph *g1 = NULL, *g_fused = NULL;
     av_model *m1 = NULL, *m2 = NULL;
     av_session *s = NULL;
     av__threadpool *pool = NULL;
-    unsigned char *kept = NULL, *want = NULL;
+    unsigned char *kept = NULL, *want = NULL, *e2e = NULL;
     const char **why = NULL;
     av_precision *lp = NULL;
     float *x_scale = NULL, *x_alpha = NULL;
@@ -951,8 +1169,10 @@ av_status av__build_graph(const av_model *m, const av__build_request *req, av__g
     snr = av__calloc((size_t)nn + 1, sizeof *snr);
     x_alpha = av__calloc((size_t)nn + 1, sizeof *x_alpha);
     x_zero = av__calloc((size_t)nn + 1, sizeof *x_zero);
+    e2e = av__calloc((size_t)nn + 1, 1);
     calib_value = av__calloc((size_t)nn + 1, sizeof *calib_value);
-    if (!kept || !want || !why || !lp || !x_scale || !snr || !x_alpha || !x_zero || !calib_value)
+    if (!kept || !want || !why || !lp || !x_scale || !snr || !x_alpha || !x_zero || !calib_value ||
+        !e2e)
         goto oom;
     for (int n = 0; n < nn; n++)
         x_zero[n] = -1;
@@ -1026,20 +1246,51 @@ av_status av__build_graph(const av_model *m, const av__build_request *req, av__g
             if (want[n] && (!(x_scale[n] > 0) || !(snr[n] >= bound)))
                 lp[n] = has_bf16 ? AV_PRECISION_BF16 : AV_PRECISION_FP32;
     }
+    /* 4. stage C, the end-to-end guard, checks and the report */
+    int chained = 0, n_pre = 0;
+    for (int n = 0; n < nn; n++)
+        if (lp[n] != AV_PRECISION_INT8)
+            x_zero[n] = -1;
+    if (!(g_fused = av__build_graph_clone(g1)))
+        goto oom;
+    if ((st = av__build_set_precision(g1, lp, x_scale, x_zero, &chained, &n_pre, err,
+                                      err_size)) != AV_STATUS_OK)
+        goto done;
+    {
+        av__graph *copy = av__build_graph_clone(g1);
+        if (!copy)
+            goto oom;
+        if ((st = av__model_from_graph(copy, NULL, 0, &m2, msg, sizeof msg)) != AV_STATUS_OK) {
+            av__fail(err, err_size, st, "the %s graph: %s", av_precision_name(prec), msg);
+            goto done;
+        }
+    }
+    {
+        double bound_e2e = o->min_output_snr_db != 0 ? o->min_output_snr_db
+                           : prec == AV_PRECISION_INT8 ? DEFAULT_E2E_SNR_INT8
+                                                       : DEFAULT_E2E_SNR_BF16;
+        if (bound_e2e > 0 &&
+            (st = end_to_end_guard(req, g_fused, m, &in, threads, bound_e2e, lp, x_scale,
+                                   x_zero, e2e, &g1, &m2, &chained, &n_pre, err, err_size)) !=
+                AV_STATUS_OK)
+            goto done;
+    }
     int counts[6] = {0};
     say(req, "layers (%d oneDNN convolutions):", n_fused);
     for (int n = 0; n < nn; n++) {
-        const av__node *node = &g1->nodes[n];
+        const av__node *node = &g_fused->nodes[n]; /* lp[] indexes the graph before stage C */
         if (strcmp(node->op_type, AV__FUSED_CONV_OP) != 0)
             continue;
         char d[128], reason[160] = "";
-        describe_conv(g1, node, d, sizeof d);
+        describe_conv(g_fused, node, d, sizeof d);
         counts[lp[n]]++;
         if (kept[n])
             snprintf(reason, sizeof reason, "kept (keep_precision: %s)", why[n]);
+        else if (e2e[n])
+            snprintf(reason, sizeof reason, "kept (end to end)");
         else if (want[n] && !(x_scale[n] > 0))
             snprintf(reason, sizeof reason, "input not calibrated (non-finite values)");
-        else if (want[n] && lp[n] != AV_PRECISION_INT8)
+        else if (want[n] && lp[n] != AV_PRECISION_INT8 && !(snr[n] >= bound))
             snprintf(reason, sizeof reason, "int8 SNR %.1f dB < %.0f dB", snr[n], bound);
         else if (want[n] && x_zero[n] >= 0)
             snprintf(reason, sizeof reason, "int8 SNR %.1f dB, X uint8 scale %.4g zero %d",
@@ -1051,26 +1302,9 @@ av_status av__build_graph(const av_model *m, const av__build_request *req, av__g
     say(req, "precision: %d int8, %d bf16, %d fp32 convolutions; every other node fp32",
         counts[AV_PRECISION_INT8], counts[AV_PRECISION_BF16], counts[AV_PRECISION_FP32]);
 
-    /* 4. stage C, checks and the report */
-    int chained = 0, n_pre = 0;
-    for (int n = 0; n < nn; n++)
-        if (lp[n] != AV_PRECISION_INT8)
-            x_zero[n] = -1;
-    if ((st = av__build_set_precision(g1, lp, x_scale, x_zero, &chained, &n_pre, err,
-                                      err_size)) != AV_STATUS_OK)
-        goto done;
     say(req, "%d activations folded into the conversion of the next convolution's input, %d "
              "convolutions write %s for the next one",
         n_pre, chained, prec == AV_PRECISION_INT8 ? "int8 (or bf16)" : "bf16");
-    {
-        av__graph *copy = av__build_graph_clone(g1);
-        if (!copy)
-            goto oom;
-        if ((st = av__model_from_graph(copy, NULL, 0, &m2, msg, sizeof msg)) != AV_STATUS_OK) {
-            av__fail(err, err_size, st, "the %s graph: %s", av_precision_name(prec), msg);
-            goto done;
-        }
-    }
     if ((st = check_range(m2, req, threads, err, err_size)) != AV_STATUS_OK ||
         (st = accuracy(req, m, m2, &in, threads, err, err_size)) != AV_STATUS_OK)
         goto done;
@@ -1085,11 +1319,13 @@ done:
     av_model_free(m1);
     av_model_free(m2);
     av__graph_free(g1);
+    av__graph_free(g_fused);
     inputs_free(&in);
     av__free(pr.shapes);
     av__free(pr.usable);
     av__free(kept);
     av__free(want);
+    av__free(e2e);
     av__free(why);
     av__free(lp);
     av__free(x_scale);

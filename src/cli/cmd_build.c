@@ -19,7 +19,8 @@ static const char build_help[] =
     "usage: autovoice build MODEL.onnx [-o MODEL.plan] [--component NAME] [--precision P]\n"
     "                       [--shape NAME:MIN/OPT/MAX ...] [--config FILE] [--threads N]\n"
     "                       [--calib FILE.npz|AUDIO_DIR] [--calib-method M] [--calib-cache FILE]\n"
-    "                       [--int8-min-snr DB] [--tactics [--timing-cache FILE] | --onednn]\n"
+    "                       [--int8-min-snr DB] [--min-output-snr DB|off]\n"
+    "                       [--tactics [--timing-cache FILE] | --onednn]\n"
     "                       [--workspace BYTES]\n"
     "       autovoice build --package DIR [--precision P] [--config FILE] [--threads N] ...\n"
     "\n"
@@ -59,6 +60,10 @@ static const char build_help_more[] =
     "                       when absent (default: the configuration's cache_dir, when it exists)\n"
     "  --int8-min-snr DB    a layer whose int8 output SNR on the first calibration batch is below\n"
     "                       DB stays bf16 (default 30)\n"
+    "  --min-output-snr DB  bf16 / int8: the plan's worst output on the first calibration batch\n"
+    "                       must reach DB against fp32 (default 35 for bf16, 30 for int8); if\n"
+    "                       it does not, the fewest leading convolutions that make it go back\n"
+    "                       to fp32, and the build names them; off: no such check\n"
     "  --tactics            fp32: time each convolution with im2col + SGEMM and with oneDNN at\n"
     "                       the opt shapes and keep the faster per layer (default: SGEMM, whose\n"
     "                       outputs are bit-identical to the ONNX file's)\n"
@@ -336,7 +341,7 @@ int av_cli_build(int argc, char **argv)
     const char *model = NULL, *out = NULL, *component = NULL, *config = NULL, *package = NULL;
     av_plan_profile shapes[MAX_SHAPES];
     int n_shapes = 0, threads = 0, tactics = 0;
-    double min_snr = 0;
+    double min_snr = 0, min_output_snr = 0;
     const char *calib = NULL, *calib_method = NULL, *calib_cache = NULL, *timing_cache = NULL;
     int64_t workspace = 0;
     av_precision precision = AV_PRECISION_FP32;
@@ -388,6 +393,20 @@ int av_cli_build(int argc, char **argv)
                 fprintf(stderr, "autovoice build: bad --int8-min-snr '%s' (dB, above 0)\n",
                         argv[i]);
                 return AV_CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--min-output-snr") && has_value) {
+            char *end;
+            errno = 0;
+            if (!strcmp(argv[++i], "off")) {
+                min_output_snr = -1;
+            } else {
+                min_output_snr = strtod(argv[i], &end);
+                if (end == argv[i] || *end || errno ||
+                    !(min_output_snr > 0 && min_output_snr < 200)) {
+                    fprintf(stderr, "autovoice build: bad --min-output-snr '%s' (dB, above 0, "
+                                    "or off)\n", argv[i]);
+                    return AV_CLI_USAGE;
+                }
             }
         } else if (!strcmp(a, "--timing-cache") && has_value) {
             timing_cache = argv[++i];
@@ -453,6 +472,7 @@ int av_cli_build(int argc, char **argv)
     opt.threads = threads;
     opt.tactics = tactics;
     opt.int8_min_snr_db = min_snr;
+    opt.min_output_snr_db = min_output_snr;
     opt.timing_cache = timing_cache;
     opt.workspace_bytes = workspace;
     opt.report = print_report;

@@ -154,6 +154,17 @@ if [[ $flags == *avx512_bf16* && $flags == *avx512_vnni* ]]; then
   "$bin" run "$tmp/bf16.plan" --input "mel_input=$ref/1s/mel_input.npy" --output-dir "$tmp/o_plan" --threads 2 >"$tmp/o" 2>"$tmp/e"
   check "bf16: the plan runs" "[ $? -eq 0 ] && [ -s $tmp/o_plan/audio_output.npy ]"
 
+  # the end-to-end bound: the content encoder's spectrum front end in bf16 misses 35 dB, so the
+  # build puts the leading convolutions back in fp32 until the output meets it
+  "$bin" build "$model/content_encoder.onnx" -o "$tmp/ce.plan" --precision bf16 --threads 2 >"$tmp/o" 2>"$tmp/e"
+  rc=$?
+  snr=$(awk '$1 == "content_features" {print $NF}' "$tmp/o")
+  check "bf16 end to end: below 35 dB, the front end back in fp32, then >= 35 dB (got $snr)" "[ $rc -eq 0 ] && grep -q 'below the bound of 35 dB: finding the fewest leading convolutions' $tmp/o && grep -Eq '^    /content_encoder/front/Conv +Conv 1->[0-9]+ k[0-9]+ +fp32 +kept \(end to end\)$' $tmp/o && grep -q '^  end to end: [0-9]* convolutions\? back in fp32: worst output' $tmp/o && awk -v s=$snr 'BEGIN {exit !(s >= 35)}'"
+  "$bin" build "$model/content_encoder.onnx" -o "$tmp/ce.plan" --precision bf16 --threads 2 --min-output-snr off >"$tmp/o" 2>"$tmp/e"
+  check "bf16 --min-output-snr off: no end-to-end check, every convolution bf16" "[ $? -eq 0 ] && ! grep -q 'end to end' $tmp/o && grep -q '^  precision: 0 int8, 4 bf16, 0 fp32 convolutions' $tmp/o"
+  "$bin" build "$model/vocoder.onnx" -o "$tmp/x.plan" --precision bf16 --shape $shape --threads 2 --min-output-snr 0 >"$tmp/o" 2>"$tmp/e"
+  check "--min-output-snr 0: a usage error" "[ $? -eq 2 ] && grep -q \"bad --min-output-snr '0'\" $tmp/e"
+
   # int8 from an .npz (deflated, key COMPONENT/INPUT), with a calibration cache
   (cd "$ref/1s" && /usr/bin/python3 -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED); z.write('mel_input.npy', 'vocoder/mel_input.npy'); z.close()" "$tmp/calib.npz")
   "$bin" build "$model/vocoder.onnx" -o "$tmp/int8.plan" --precision int8 --shape $shape --calib "$tmp/calib.npz" --calib-cache "$tmp/v.calib" --threads 2 >"$tmp/o" 2>"$tmp/e"
