@@ -12,9 +12,11 @@
 // lazily there); the second captures them into a CUDA graph, which every later run replays.
 // A plan with a step on the CPU fallback is never captured (the step synchronises the stream).
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda/backend.h"
+#include "cuda/conv_igemm.h"
 #include "cuda/cuda_op.h"
 
 extern "C" {
@@ -73,6 +75,19 @@ av_status av__cuda_context_create(int device, av_gpu_math math, av__cuda_context
         return av__fail(err, err_size, AV_STATUS_OUT_OF_MEMORY, "out of memory");
     cx->env.device = device;
     cx->env.math = (av__cuda_math)math;
+    cx->env.conv_own_config = -1;
+    {
+        const char *impl = getenv("AV_CUDA_CONV");
+        if (impl && !strcmp(impl, "cudnn"))
+            cx->env.conv_impl = AV__CUDA_CONV_CUDNN;
+        else if (impl && !strcmp(impl, "own"))
+            cx->env.conv_impl = AV__CUDA_CONV_OWN;
+        else if (impl && impl[0] && strcmp(impl, "auto")) {
+            av__free(cx);
+            return av__fail(err, err_size, AV_STATUS_INVALID_ARGUMENT,
+                            "AV_CUDA_CONV=%s: expected auto, cudnn or own", impl);
+        }
+    }
     cudaDeviceProp prop;
     av_status st = AV_STATUS_OK;
     if ((e = cudaGetDeviceProperties(&prop, device)) != cudaSuccess ||
@@ -136,6 +151,22 @@ av_status av__cuda_context_create(int device, av_gpu_math math, av__cuda_context
 fail:
     av__cuda_context_free(cx);
     return st;
+}
+
+void av__cuda_context_set_conv_impl(av__cuda_context *cx, int impl, int config)
+{
+    cx->env.conv_impl = (av__cuda_conv_impl)impl;
+    cx->env.conv_own_config = impl == AV__CUDA_CONV_OWN ? config : -1;
+    if (cx->env.conv_algos)
+        cx->env.conv_algos->n = 0;
+}
+
+int av__cuda_conv_own_configs(void) { return AV__IGEMM_CONFIGS; }
+
+void av__cuda_context_conv_counts(const av__cuda_context *cx, int *own, int *cudnn)
+{
+    *own = cx->env.conv_algos ? cx->env.conv_algos->own_layers : 0;
+    *cudnn = cx->env.conv_algos ? cx->env.conv_algos->cudnn_layers : 0;
 }
 
 void av__cuda_context_free(av__cuda_context *cx)

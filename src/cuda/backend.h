@@ -30,6 +30,21 @@ av_status av__cuda_context_create(int device, av_gpu_math math, av__cuda_context
                                   char *err, size_t err_size);
 void av__cuda_context_free(av__cuda_context *cx);
 
+/* Which kernels run the convolutions autovoice's own fp16 kernel can run, in plans made from
+ * now on: 0 auto (timed against cuDNN, the faster kept; the default, or AV_CUDA_CONV=auto),
+ * 1 cuDNN only (AV_CUDA_CONV=cudnn), 2 the own kernel wherever it fits (AV_CUDA_CONV=own), in
+ * its fastest configuration, or with impl 2 and config >= 0 in that configuration (for tests;
+ * a configuration that cannot run a layer leaves it to cuDNN). Forgets the convolution choices
+ * the context remembered. */
+void av__cuda_context_set_conv_impl(av__cuda_context *cx, int impl, int config);
+
+/* How many configurations (tile shapes) the own convolution kernel has; 0 without the backend. */
+int av__cuda_conv_own_configs(void);
+
+/* How many convolutions the context's plans have prepared so far with autovoice's own kernel
+ * (*own) and with cuDNN (*cudnn). */
+void av__cuda_context_conv_counts(const av__cuda_context *cx, int *own, int *cudnn);
+
 /* How a value of the planned graph reaches the CUDA plan. */
 typedef enum av__cuda_value_kind {
     AV__CUDA_VALUE_NONE = 0,      /* not used by any runtime step */

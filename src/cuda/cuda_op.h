@@ -51,15 +51,29 @@ typedef enum av__cuda_math {
                                pointwise math and reductions in float32 registers */
 } av__cuda_math;
 
+/* Which kernels run a convolution that autovoice's own fp16 kernel (conv_igemm.h) can run:
+ * AUTO times it against cuDNN's choice when the plan is prepared and keeps the faster; CUDNN
+ * never uses it; OWN always does (its fastest configuration). The environment variable
+ * AV_CUDA_CONV=auto|cudnn|own sets it for new contexts (a diagnostic; tests force each). */
+typedef enum av__cuda_conv_impl {
+    AV__CUDA_CONV_AUTO = 0,
+    AV__CUDA_CONV_CUDNN = 1,
+    AV__CUDA_CONV_OWN = 2
+} av__cuda_conv_impl;
+
 /* Convolution algorithms a context has chosen, by layer signature (everything but the spatial
  * lengths): a plan for another input length (each chunk of a conversion) reuses the choice
  * instead of timing cuDNN's algorithms again. Owned by the context. */
 typedef struct av__cuda_algo_cache {
     int n, cap;
+    int own_layers, cudnn_layers; /* convolutions prepared so far with autovoice's own kernel /
+                                     with cuDNN (av__cuda_context_conv_counts) */
     struct av__cuda_algo_entry {
         uint64_t key;
         int algo;
         int math;                 /* cudnnMathType_t */
+        int own;                  /* configuration + 1 of autovoice's own kernel
+                                     (conv_igemm.h) when it won, 0: cuDNN's algorithm */
     } *e;
 } av__cuda_algo_cache;
 
@@ -74,6 +88,8 @@ typedef struct av__cuda_env {
     int sm;                 /* compute capability * 10 + minor (90 for an H100) */
     int multiprocessors;
     av__cuda_algo_cache *conv_algos; /* shared by the plans of the context */
+    av__cuda_conv_impl conv_impl;    /* which convolution kernels may run */
+    int conv_own_config;             /* OWN: this configuration only (tests), or -1 */
 } av__cuda_env;
 
 typedef struct av__cuda_ctx {

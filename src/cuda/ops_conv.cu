@@ -40,13 +40,12 @@
 // the storage type) except the KRSC copies of channels-last FusedConv weights, which prepare()
 // uploads from host_in and release() frees.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cuda/conv_igemm.h"
+#include "cuda/conv_post.h"
 #include "cuda/cuda_op.h"
-
-extern "C" {
-#include "ops/conv_dnnl.h"
-}
 
 namespace {
 
@@ -173,27 +172,11 @@ __global__ void stage_kernel(const T *__restrict__ src, dlay sg, T *__restrict__
     }
 }
 
-// Post steps of a FusedConv; add[] holds the addend of each "add" step in order (device
-// pointers of Y's shape and layout).
-struct post_args {
-    int n;
-    int act[AV__DNNL_MAX_POST];
-    float alpha[AV__DNNL_MAX_POST], beta[AV__DNNL_MAX_POST];
-    const void *add[AV__DNNL_MAX_POST];
-    void *leaky;                   // also write leaky_relu(result, leaky_alpha) here (a folded
-    float leaky_alpha;             // LeakyRelu node), or NULL
-};
+using post_args = av__conv_post;
 
-// One post step other than "add".
 __device__ __forceinline__ float post_step(int act, float alpha, float beta, float v)
 {
-    switch (act) {
-    case AV__DNNL_ACT_RELU: return v > 0.0f ? v : alpha * v;
-    case AV__DNNL_ACT_TANH: return tanhf(v);
-    case AV__DNNL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
-    case AV__DNNL_ACT_LINEAR: return alpha * v + beta;
-    default: return v;
-    }
+    return av__conv_post_step(act, alpha, beta, v);
 }
 
 // dst[i] = post(src value + bias[c]). GENERAL: src is another tensor, read at dst's coordinates
@@ -443,6 +426,11 @@ struct conv_state {
     uint64_t algo_key;             // layer signature for the context's algorithm cache
     void *w_own;                   // KRSC weights (NHWC runs), else NULL: W input as it is
     size_t off_xs, off_ys, scratch;
+    int own;                       // configuration + 1 of autovoice's kernel (conv_igemm.h)
+                                   // when it runs this layer, 0: cuDNN and the epilogue pass
+    av__igemm_geo ig;              // its geometry
+    void *w_igemm;                 // its packed weights, or NULL
+    int cached;                    // the choice came from the context's cache
 };
 
 void conv_teardown(conv_state *s)
@@ -457,6 +445,10 @@ void conv_teardown(conv_state *s)
         cudnnDestroyConvolutionDescriptor(s->cd);
     if (s->w_own)
         cudaFree(s->w_own);
+    if (s->w_igemm)
+        cudaFree(s->w_igemm);
+    s->w_igemm = NULL;
+    s->own = 0;
     s->xd = NULL;
     s->yd = NULL;
     s->wd = NULL;
@@ -690,6 +682,8 @@ int conv_reuse(const av__cuda_ctx *ctx, conv_state *s)
                 CUDNN_STATUS_SUCCESS ||
             conv_workspace(ctx, s, 0) != CUDNN_STATUS_SUCCESS || s->ws_bytes > WS_CAP)
             return 0;
+        s->own = c->e[i].own;
+        s->cached = 1;
         return 1;
     }
     return 0;
@@ -703,7 +697,7 @@ void conv_remember(const av__cuda_ctx *ctx, const conv_state *s, cudnnMathType_t
         return;
     for (int i = 0; i < c->n; i++)
         if (c->e[i].key == s->algo_key) { /* an earlier choice that did not apply here */
-            c->e[i] = {s->algo_key, s->algo, (int)math};
+            c->e[i] = {s->algo_key, s->algo, (int)math, s->own};
             return;
         }
     if (c->n == c->cap) {
@@ -717,7 +711,7 @@ void conv_remember(const av__cuda_ctx *ctx, const conv_state *s, cudnnMathType_t
         c->e = (decltype(c->e))more;
         c->cap = cap;
     }
-    c->e[c->n++] = {s->algo_key, s->algo, (int)math};
+    c->e[c->n++] = {s->algo_key, s->algo, (int)math, s->own};
 }
 
 // Chooses the algorithm and sizes its workspace. *found = 0 (and OK) when cuDNN offers nothing
@@ -887,6 +881,7 @@ av_status conv_build(const av__cuda_ctx *ctx, conv_state *s, const conv_node *cn
     sig[ns_sig++] = (int)dt;
     sig[ns_sig++] = (int)fmt;
     sig[ns_sig++] = (int)ctx->env->math;
+    sig[ns_sig++] = ctx->host_in && ctx->host_in[1]; // constant W: the own kernel may run it
     sig[ns_sig++] = nd;
     sig[ns_sig++] = (int)g->group;
     sig[ns_sig++] = xdims[0];
@@ -907,6 +902,8 @@ av_status conv_build(const av__cuda_ctx *ctx, conv_state *s, const conv_node *cn
     s->algo_key = key;
     return conv_choose(ctx, s, found);
 }
+
+av_status own_choose(const av__cuda_ctx *ctx, conv_state *s, const conv_node *cn);
 
 av_status conv_prepare_common(const av__cuda_ctx *ctx, void **state, int fused, int transpose)
 {
@@ -959,6 +956,12 @@ av_status conv_prepare_common(const av__cuda_ctx *ctx, void **state, int fused, 
     s->off_ys = s->off_xs + (s->g.stage_x ? align256((size_t)lay_count(s->g.xs) * es) : 0);
     s->scratch = s->off_ys + (s->g.stage_y ? (size_t)lay_count(s->g.ys) * es : 0);
     s->epilogue = s->g.stage_y || s->has_bias || s->post.n > 0;
+    if ((st = own_choose(ctx, s, &cn)) != AV_STATUS_OK) {
+        conv_release(s);
+        return st;
+    }
+    if (ctx->env->conv_algos) // the context's (a plan's env is a copy of the context's)
+        (s->own ? ctx->env->conv_algos->own_layers : ctx->env->conv_algos->cudnn_layers)++;
     *state = s;
     return AV_STATUS_OK;
 }
@@ -969,18 +972,41 @@ size_t conv_scratch(const av__cuda_ctx *ctx)
     return s ? s->scratch : 0;
 }
 
-template <typename T> av_status conv_run_typed(const av__cuda_ctx *ctx, conv_state *s)
+// The node's buffers for one run: X, W, the bias (or NULL), the addends, Y and scratch (device).
+struct conv_io {
+    const void *x, *w, *bias;
+    const void *add[AV__DNNL_MAX_POST];
+    void *y;
+    char *scratch;
+};
+
+conv_io conv_io_of(const av__cuda_ctx *ctx, const conv_state *s)
 {
     const av__op_ctx *o = ctx->op;
+    conv_io io = {};
+    io.x = o->in[0]->data;
+    io.w = s->w_own ? s->w_own : o->in[1]->data;
+    io.bias = s->has_bias ? o->in[2]->data : NULL;
+    for (int i = 0; i < s->n_add; i++)
+        io.add[i] = o->in[3 + i]->data;
+    io.y = o->out[0]->data;
+    io.scratch = (char *)ctx->scratch;
+    return io;
+}
+
+// The cuDNN path: staging, cuDNN's convolution, the epilogue pass.
+template <typename T> av_status conv_enqueue_cudnn(const av__cuda_ctx *ctx, conv_state *s,
+                                                   const conv_io &io)
+{
     const conv_geo *g = &s->g;
     cudaStream_t stream = ctx->env->stream;
     cudnnHandle_t h = ctx->env->cudnn;
-    char *scratch = (char *)ctx->scratch;
+    char *scratch = io.scratch;
     if (s->scratch && !scratch)
         return av__cuda_fail(ctx, AV_STATUS_INTERNAL, "scratch buffer missing");
-    const T *x = (const T *)o->in[0]->data;
-    const void *w = s->w_own ? s->w_own : o->in[1]->data;
-    T *y = (T *)o->out[0]->data;
+    const T *x = (const T *)io.x;
+    const void *w = io.w;
+    T *y = (T *)io.y;
     T *xs = g->stage_x ? (T *)(scratch + s->off_xs) : NULL;
     T *ys = g->stage_y ? (T *)(scratch + s->off_ys) : y;
     av_status st;
@@ -1011,8 +1037,8 @@ template <typename T> av_status conv_run_typed(const av__cuda_ctx *ctx, conv_sta
         return AV_STATUS_OK;
     post_args pa = s->post;
     for (int i = 0; i < s->n_add; i++)
-        pa.add[i] = o->in[3 + i]->data;
-    const T *bias = s->has_bias ? (const T *)o->in[2]->data : NULL;
+        pa.add[i] = io.add[i];
+    const T *bias = (const T *)io.bias;
     int64_t total = lay_count(g->y);
     unsigned blocks = av__cuda_blocks(total, 256);
     const dlay yg = dlay_of(g->y), sg = dlay_of(g->ys);
@@ -1032,6 +1058,179 @@ template <typename T> av_status conv_run_typed(const av__cuda_ctx *ctx, conv_sta
         epilogue_kernel<T, false><<<blocks, 256, 0, stream>>>(y, yg, doff3_of(g->crop), y, yg,
                                                               bias, pa, total);
     return AV__CUDA_CHECK_LAUNCH(ctx, "conv epilogue");
+}
+
+// ---- autovoice's own fp16 kernel (conv_igemm.h) ----------------------------------------------
+
+av_status own_enqueue(const av__cuda_ctx *ctx, const conv_state *s, int cfg, const conv_io &io,
+                      const post_args &pa)
+{
+    cudaError_t e = av__igemm_launch(cfg, &s->ig, (const __half *)io.x, s->w_igemm,
+                                     (const __half *)io.bias, &pa, (__half *)io.y,
+                                     ctx->env->stream);
+    return av__cuda_check(ctx, e, "convolution kernel");
+}
+
+// The own kernel's geometry of the node, when it can run it: float16 storage, channels-last,
+// one spatial axis that varies (any others of extent 1 with a kernel of 1 and no pads), stride
+// 1, one group, a constant W, sizes within conv_igemm.h's limits.
+bool own_geo(const av__cuda_ctx *ctx, const conv_state *s, const conv_node *cn,
+             av__igemm_geo *ig)
+{
+    const av__conv_params *p = &cn->p;
+    const av__tensor *hw = ctx->host_in ? ctx->host_in[1] : NULL;
+    if (ctx->env->conv_impl == AV__CUDA_CONV_CUDNN || s->dt != AV__DT_F16 ||
+        !cn->channels_last || p->transpose || p->group != 1 || p->nsp < 1 || !hw || !hw->data ||
+        hw->dtype != AV__DT_F32)
+        return false;
+    const int last = p->nsp - 1;
+    for (int a = 0; a < p->nsp; a++) {
+        if (p->stride[a] != 1)
+            return false;
+        if (a != last && (p->in_sp[a] != 1 || p->kernel[a] != 1 || p->pad_begin[a] ||
+                          p->pad_end[a]))
+            return false;
+    }
+    const int64_t v[8] = {p->batch, p->in_sp[last], p->out_sp[last], p->in_ch, p->out_ch,
+                          p->kernel[last], p->dilation[last], p->pad_begin[last]};
+    for (int i = 0; i < 8; i++)
+        if (v[i] < 0 || v[i] > INT_LIMIT)
+            return false;
+    *ig = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6], (int)v[7]};
+    return av__igemm_fits(ig);
+}
+
+// GPU time of one launch() in ms: a warm-up run, then `reps` runs captured into a CUDA graph
+// and timed by CUDA events over one replay, as the plan's own replays run (timing eager
+// launches would count cuDNN's host-side overhead of tens of microseconds per call, which a
+// replayed graph does not have). < 0 when a launch or the capture fails (errors cleared).
+template <typename F> float time_ms(cudaStream_t stream, int reps, F launch)
+{
+    cudaEvent_t a = NULL, b = NULL;
+    cudaGraph_t graph = NULL;
+    cudaGraphExec_t exec = NULL;
+    float ms = -1.0f;
+    bool ok = cudaEventCreate(&a) == cudaSuccess && cudaEventCreate(&b) == cudaSuccess &&
+              launch() && cudaStreamSynchronize(stream) == cudaSuccess;
+    if (ok && cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal) == cudaSuccess) {
+        for (int r = 0; r < reps && ok; r++)
+            ok = launch();
+        ok = cudaStreamEndCapture(stream, &graph) == cudaSuccess && ok;
+        ok = ok && cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess &&
+             cudaGraphLaunch(exec, stream) == cudaSuccess &&
+             cudaEventRecord(a, stream) == cudaSuccess &&
+             cudaGraphLaunch(exec, stream) == cudaSuccess &&
+             cudaEventRecord(b, stream) == cudaSuccess && cudaEventSynchronize(b) == cudaSuccess &&
+             cudaEventElapsedTime(&ms, a, b) == cudaSuccess;
+        ms = ok ? ms / (float)reps : -1.0f;
+    }
+    if (exec)
+        cudaGraphExecDestroy(exec);
+    if (graph)
+        cudaGraphDestroy(graph);
+    if (a)
+        cudaEventDestroy(a);
+    if (b)
+        cudaEventDestroy(b);
+    cudaStreamSynchronize(stream);
+    (void)cudaGetLastError();
+    return ms;
+}
+
+// Records s->own in the context's cache entry of s->algo_key (made by conv_choose).
+void own_remember(const av__cuda_ctx *ctx, const conv_state *s)
+{
+    av__cuda_algo_cache *c = ctx->env->conv_algos;
+    for (int i = 0; c && i < c->n; i++)
+        if (c->e[i].key == s->algo_key)
+            c->e[i].own = s->own;
+}
+
+// After cuDNN's algorithm is chosen: whether the own kernel runs this layer instead, and with
+// which configuration (s->own). AUTO times every configuration and cuDNN's path (its
+// convolution, staging and epilogue pass, as run() enqueues them) on temporary buffers of the
+// layer's sizes and keeps the fastest; OWN keeps the fastest configuration. A choice the context
+// remembered for this layer signature is reused without timing.
+av_status own_choose(const av__cuda_ctx *ctx, conv_state *s, const conv_node *cn)
+{
+    const int cached_own = s->cached ? s->own : -1;
+    s->own = 0;
+    av__igemm_geo ig;
+    if (!own_geo(ctx, s, cn, &ig) || cached_own == 0)
+        return AV_STATUS_OK;
+    s->ig = ig;
+    av_status st = av__cuda_check(
+        ctx, av__igemm_upload_weights(&ig, (const float *)ctx->host_in[1]->data, &s->w_igemm),
+        "convolution weights");
+    if (st != AV_STATUS_OK)
+        return st;
+    if (cached_own > 0) {
+        s->own = cached_own;
+        return AV_STATUS_OK;
+    }
+    const size_t xb = (size_t)ig.n * ig.t_in * ig.c * 2, yb = (size_t)ig.n * ig.t_out * ig.o * 2;
+    cudaStream_t stream = ctx->env->stream;
+    conv_io io = {};
+    void *x = NULL, *y = NULL, *add = NULL, *scratch = NULL;
+    bool ok = cudaMalloc(&x, xb) == cudaSuccess && cudaMalloc(&y, yb) == cudaSuccess &&
+              (!s->n_add || cudaMalloc(&add, yb) == cudaSuccess) &&
+              (!s->scratch || cudaMalloc(&scratch, s->scratch) == cudaSuccess) &&
+              cudaMemsetAsync(x, 0, xb, stream) == cudaSuccess &&
+              (!add || cudaMemsetAsync(add, 0, yb, stream) == cudaSuccess);
+    float best = -1.0f, cudnn_ms = -1.0f;
+    int best_cfg = -1;
+    if (ok) {
+        io.x = x;
+        io.w = s->w_own ? s->w_own : ctx->op->in[1]->data;
+        io.bias = s->has_bias ? ctx->op->in[2]->data : NULL;
+        for (int i = 0; i < s->n_add; i++)
+            io.add[i] = add;
+        io.y = y;
+        io.scratch = (char *)scratch;
+        post_args pa = s->post;
+        for (int i = 0; i < s->n_add; i++)
+            pa.add[i] = add;
+        const int reps = 5;
+        const int forced = ctx->env->conv_impl == AV__CUDA_CONV_OWN ? ctx->env->conv_own_config
+                                                                    : -1;
+        for (int cfg = 0; cfg < AV__IGEMM_CONFIGS; cfg++) {
+            if (forced >= 0 && cfg != forced)
+                continue;
+            float ms = time_ms(stream, reps, [&] {
+                return av__igemm_launch(cfg, &ig, (const __half *)x, s->w_igemm,
+                                        (const __half *)io.bias, &pa, (__half *)y,
+                                        stream) == cudaSuccess;
+            });
+            if (ms >= 0 && (best < 0 || ms < best)) {
+                best = ms;
+                best_cfg = cfg;
+            }
+        }
+        if (ctx->env->conv_impl == AV__CUDA_CONV_AUTO && best_cfg >= 0)
+            cudnn_ms = time_ms(stream, reps, [&] {
+                return conv_enqueue_cudnn<__half>(ctx, s, io) == AV_STATUS_OK;
+            });
+    }
+    cudaFree(x);
+    cudaFree(y);
+    cudaFree(add);
+    cudaFree(scratch);
+    (void)cudaGetLastError(); // a failed temporary allocation only means no own kernel
+    ctx->op->err[0] = '\0';
+    if (best_cfg >= 0 && (ctx->env->conv_impl == AV__CUDA_CONV_OWN || cudnn_ms < 0 ||
+                          best < cudnn_ms))
+        s->own = best_cfg + 1;
+    if (getenv("AV_CUDA_CONV_VERBOSE"))
+        fprintf(stderr, "conv %s: T %d->%d C %d->%d k %d d %d: cuDNN %.4f ms, own %s %.4f ms: %s\n",
+                ctx->op->node && ctx->op->node->name ? ctx->op->node->name : "?", ig.t_in,
+                ig.t_out, ig.c, ig.o, ig.k, ig.dil, cudnn_ms, av__igemm_config_name(best_cfg),
+                best, s->own ? "own" : "cuDNN");
+    if (!s->own) {
+        cudaFree(s->w_igemm);
+        s->w_igemm = NULL;
+    }
+    own_remember(ctx, s);
+    return AV_STATUS_OK;
 }
 
 // The absorb_leaky hook of Conv, ConvTranspose and FusedConv (cuda_op.h): the epilogue pass
@@ -1054,7 +1253,17 @@ av_status conv_run(const av__cuda_ctx *ctx)
         return av__cuda_fail(ctx, AV_STATUS_INTERNAL, "not prepared");
     if (s->empty)
         return AV_STATUS_OK;
-    return s->dt == AV__DT_F16 ? conv_run_typed<__half>(ctx, s) : conv_run_typed<float>(ctx, s);
+    const conv_io io = conv_io_of(ctx, s);
+    if (s->own) {
+        post_args pa = s->post;
+        for (int i = 0; i < s->n_add; i++)
+            pa.add[i] = io.add[i];
+        if (av__igemm_aligned(io.x, io.y, &pa))
+            return own_enqueue(ctx, s, s->own - 1, io, pa);
+        // buffers of a plan are 256-byte aligned; anything else runs the prepared cuDNN path
+    }
+    return s->dt == AV__DT_F16 ? conv_enqueue_cudnn<__half>(ctx, s, io)
+                               : conv_enqueue_cudnn<float>(ctx, s, io);
 }
 
 av_status conv_supports(const av__cuda_ctx *ctx) { return conv_supports_common(ctx, 0, 0); }

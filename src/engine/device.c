@@ -56,6 +56,16 @@ av_status av__cuda_context_create(int device, av_gpu_math math, av__cuda_context
     return av__fail(err, err_size, AV_STATUS_UNSUPPORTED, "cuda:%d: " NOT_BUILT, device);
 }
 void av__cuda_context_free(av__cuda_context *cx) { (void)cx; }
+void av__cuda_context_set_conv_impl(av__cuda_context *cx, int impl, int config)
+{
+    (void)cx, (void)impl, (void)config;
+}
+int av__cuda_conv_own_configs(void) { return 0; }
+void av__cuda_context_conv_counts(const av__cuda_context *cx, int *own, int *cudnn)
+{
+    (void)cx;
+    *own = *cudnn = 0;
+}
 av_status av__cuda_plan_create(av__cuda_context *cx, const av__graph *g, const av__cuda_value *values,
                                const av__cuda_step *steps, int n_steps, size_t arena_bytes,
                                uint64_t seed, av__cuda_plan **out, char *err, size_t err_size)

@@ -8,6 +8,8 @@
  * - Gemm: every transA / transB, alpha and beta, C of every broadcast shape or none;
  * - FusedConv (precision FP32) with post steps (leaky_relu, add with an addend, tanh, sigmoid,
  *   linear, relu) in both layouts, without bias, with a runtime W, transposed;
+ * - autovoice's own fp16 convolution kernel (forced), on vocoder and awkward shapes, and the
+ *   layers it leaves to cuDNN;
  * - declines: a BF16 FusedConv and a float64 Conv run on the CPU fallback;
  * - TF32 math on a few cases of each op (relative L2 <= 5e-3).
  * Random inputs from a fixed seed (printed). Skips (77) without the CUDA backend or a GPU. */
@@ -480,6 +482,115 @@ static void test_declines(cuda_harness *h)
     opt_node_free(n);
 }
 
+/* ---- autovoice's own fp16 convolution kernel (src/cuda/conv_igemm.cu) ----------------------- */
+
+/* Layers the own kernel runs (forced with AV__CUDA_CONV_OWN on the fp16 context): the vocoder's
+ * shapes and awkward ones (channels that fill no tile, a partial 32-channel chunk, lengths
+ * shorter than a tile, asymmetric and oversized pads, batches, several output tiles). */
+static const fused_spec own_cases[] = {
+    {.cv = HIFI("own hifigan k7 d3 +leaky"), .n_post = 1, .post = {"leaky_relu"}, .alpha = {0.1f}},
+    {.cv = C1(.label = "own 32->32 k3 p1 L1000 +add", .c = 32, .o = 32, .len = {1000}, .k = {3},
+              .pb = {1}, .pe = {1}),
+     .n_post = 1, .post = {"add"}},
+    {.cv = C1(.label = "own 128 k11 d5 p25 L77 +leaky +add", .c = 128, .o = 128, .len = {77},
+              .k = {11}, .d = {5}, .pb = {25}, .pe = {25}),
+     .n_post = 2, .post = {"leaky_relu", "add"}, .alpha = {0.1f}},
+    {.cv = C1(.label = "own pre 80->512 k7 p3 L86", .c = 80, .o = 512, .len = {86}, .k = {7},
+              .pb = {3}, .pe = {3})},
+    {.cv = C1(.label = "own 24->40 k4 pads 2/5 L129 +tanh", .c = 24, .o = 40, .len = {129},
+              .k = {4}, .pb = {2}, .pe = {5}),
+     .n_post = 1, .post = {"tanh"}},
+    {.cv = C1(.label = "own N3 16->8 k5 d2 p4 L50 no bias", .n = 3, .c = 16, .o = 8, .len = {50},
+              .k = {5}, .d = {2}, .pb = {4}, .pe = {4}, .no_bias = 1)},
+    {.cv = C1(.label = "own 256->264 k3 d3 p3 L130 +sigmoid", .c = 256, .o = 264, .len = {130},
+              .k = {3}, .d = {3}, .pb = {3}, .pe = {3}),
+     .n_post = 1, .post = {"sigmoid"}},
+    {.cv = C1(.label = "own valid 64->32 k9 L40 +linear", .c = 64, .o = 32, .len = {40}, .k = {9}),
+     .n_post = 1, .post = {"linear"}, .alpha = {0.5f}, .beta = {0.25f}},
+    {.cv = C1(.label = "own oversized pads 8->16 k3 p4 L5", .c = 8, .o = 16, .len = {5}, .k = {3},
+              .pb = {4}, .pe = {4})},
+    {.cv = C1(.label = "own 64->64 k1 L3001 +add +add", .c = 64, .o = 64, .len = {3001}, .k = {1}),
+     .n_post = 2, .post = {"add", "add"}},
+};
+
+/* Layers it leaves to cuDNN even when forced: stride 2, groups, channels not a multiple of 8, a
+ * runtime W. */
+static const fused_spec own_declined[] = {
+    {.cv = C1(.label = "own? stride 2", .c = 32, .o = 32, .len = {100}, .k = {3}, .s = {2},
+              .pb = {1}, .pe = {1})},
+    {.cv = C1(.label = "own? groups 2", .c = 32, .o = 32, .g = 2, .len = {100}, .k = {3},
+              .pb = {1}, .pe = {1})},
+    {.cv = C1(.label = "own? 12 channels", .c = 12, .o = 16, .len = {100}, .k = {3}, .pb = {1},
+              .pe = {1})},
+};
+
+static void test_own_kernel(cuda_harness *h)
+{
+    av__cuda_context_set_conv_impl(h->cx[1], 2, -1);
+    for (size_t i = 0; i < sizeof own_cases / sizeof own_cases[0]; i++) {
+        int own0, cudnn0, own1, cudnn1;
+        av__cuda_context_conv_counts(h->cx[1], &own0, &cudnn0);
+        fused_spec fs = own_cases[i];
+        fs.channels_last = 1;
+        check_fused(h, &fs, 6);
+        av__cuda_context_conv_counts(h->cx[1], &own1, &cudnn1);
+        if (own1 == own0 || cudnn1 != cudnn0) {
+            fprintf(stderr, "%s: not run by the own kernel (own %d -> %d, cuDNN %d -> %d)\n",
+                    fs.cv.label, own0, own1, cudnn0, cudnn1);
+            check_failures++;
+        }
+    }
+    for (size_t i = 0; i < sizeof own_declined / sizeof own_declined[0]; i++) {
+        int own0, cudnn0, own1, cudnn1;
+        av__cuda_context_conv_counts(h->cx[1], &own0, &cudnn0);
+        fused_spec fs = own_declined[i];
+        fs.channels_last = 1;
+        check_fused(h, &fs, 6);
+        av__cuda_context_conv_counts(h->cx[1], &own1, &cudnn1);
+        if (own1 != own0 || cudnn1 == cudnn0) {
+            fprintf(stderr, "%s: expected on cuDNN (own %d -> %d, cuDNN %d -> %d)\n",
+                    fs.cv.label, own0, own1, cudnn0, cudnn1);
+            check_failures++;
+        }
+    }
+    {   /* a runtime W: no packed weights, so cuDNN */
+        int own0, cudnn0, own1, cudnn1;
+        av__cuda_context_conv_counts(h->cx[1], &own0, &cudnn0);
+        fused_spec fs = own_cases[0];
+        fs.channels_last = 1;
+        fs.cv.label = "own? runtime W";
+        check_fused(h, &fs, 0);
+        av__cuda_context_conv_counts(h->cx[1], &own1, &cudnn1);
+        if (own1 != own0 || cudnn1 == cudnn0) {
+            fprintf(stderr, "%s: expected on cuDNN\n", fs.cv.label);
+            check_failures++;
+        }
+    }
+    /* every configuration on a few of the cases (the fastest one above is only one of them) */
+    for (int cfg = 0; cfg < av__cuda_conv_own_configs(); cfg++) {
+        av__cuda_context_set_conv_impl(h->cx[1], 2, cfg);
+        static const int pick[] = {0, 2, 3, 5, 8};
+        for (size_t i = 0; i < sizeof pick / sizeof pick[0]; i++) {
+            int own0, cudnn0, own1, cudnn1;
+            av__cuda_context_conv_counts(h->cx[1], &own0, &cudnn0);
+            fused_spec fs = own_cases[pick[i]];
+            char label[64];
+            snprintf(label, sizeof label, "cfg %d %.36s", cfg, fs.cv.label + 4);
+            fs.cv.label = label;
+            fs.channels_last = 1;
+            check_fused(h, &fs, 6);
+            av__cuda_context_conv_counts(h->cx[1], &own1, &cudnn1);
+            /* a window configuration needs shared memory for (tile + (k - 1) * dil) rows and
+             * k taps of weights: the k11 d5 case may exceed a device's per-block limit */
+            if (own1 == own0 && pick[i] != 2) {
+                fprintf(stderr, "%s: configuration %d did not run it\n", label, cfg);
+                check_failures++;
+            }
+        }
+    }
+    av__cuda_context_set_conv_impl(h->cx[1], 0, -1);
+}
+
 /* TF32 math (TF32 tensor-core products, float32 storage) on a few cases of each op. */
 static void test_tf32(cuda_harness *h)
 {
@@ -543,6 +654,7 @@ int main(void)
     fs.cv.label = "runtime W +leaky +add +tanh";
     check_fused(&h, &fs, 0);
 
+    test_own_kernel(&h);
     test_products(&h);
     test_declines(&h);
     test_tf32(&h);
