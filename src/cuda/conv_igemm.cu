@@ -74,11 +74,15 @@ __device__ __forceinline__ void epilogue(const av__igemm_geo &g, const float *cs
         const int t = t0 + r, o = o0 + c8;
         if (t >= g.t_out || o >= g.o)
             continue;
-        const size_t at = ((size_t)nb * g.t_out + t) * g.o + o;
+        const int phase = o / g.y_ch, co = o - phase * g.y_ch; // phase 0 but for ConvTranspose
+        const int ty = t * g.up + phase - g.crop;
+        if (ty < 0 || ty >= g.y_len)
+            continue;
+        const size_t at = ((size_t)nb * g.y_len + ty) * g.y_ch + co;
         float v[8];
 #pragma unroll
         for (int e = 0; e < 8; e++)
-            v[e] = cs[r * LC + c8 + e] + (bias ? __half2float(bias[o + e]) : 0.0f);
+            v[e] = cs[r * LC + c8 + e] + (bias ? __half2float(bias[co + e]) : 0.0f);
         for (int s = 0, a = 0; s < post.n; s++) {
             if (post.act[s] == AV__DNNL_ACT_ADD) {
                 const half8 q = *(const half8 *)((const __half *)post.add[a++] + at);
@@ -396,12 +400,15 @@ bool av__igemm_fits(const av__igemm_geo *g)
 {
     const int64_t lim = ((int64_t)1 << 31) - 1;
     if (g->n < 1 || g->t_in < 1 || g->t_out < 1 || g->c < 1 || g->o < 1 || g->k < 1 ||
-        g->dil < 1 || g->pad < 0 || g->c % 8 || g->o % 8 || g->n > 65535)
+        g->dil < 1 || g->pad < 0 || g->c % 8 || g->o % 8 || g->n > 65535 || g->up < 1 ||
+        g->crop < 0 || g->y_len < 1 || g->y_ch < 1 || g->y_ch % 8 || g->o % g->y_ch ||
+        g->o / g->y_ch > g->up || g->transposed_k < 0)
         return false;
     return (int64_t)g->n * g->t_in * g->c <= lim && (int64_t)g->n * g->t_out * g->o <= lim &&
+           (int64_t)g->n * g->y_len * g->y_ch <= lim &&
            (int64_t)g->k * round_up(g->c, C_ROUND) * round_up(g->o, O_ROUND) <= lim &&
            (int64_t)(g->k - 1) * g->dil + g->t_out + 256 <= lim &&
-           (int64_t)g->t_out + 256 <= lim;
+           (int64_t)g->t_out * g->up + g->up + 256 <= lim;
 }
 
 const char *av__igemm_config_name(int cfg)
@@ -425,10 +432,24 @@ cudaError_t av__igemm_upload_weights(const av__igemm_geo *g, const float *w, voi
     uint16_t *host = (uint16_t *)av__calloc(count, sizeof *host);
     if (!host)
         return cudaErrorMemoryAllocation;
-    for (int o = 0; o < g->o; o++)
-        for (int c = 0; c < g->c; c++)
-            for (int k = 0; k < g->k; k++)
-                host[((size_t)k * cp + c) * op + o] = av__f32_to_f16(w[((size_t)o * g->c + c) * g->k + k]);
+    if (!g->transposed_k) { /* Conv: W [o][c][k] */
+        for (int o = 0; o < g->o; o++)
+            for (int c = 0; c < g->c; c++)
+                for (int k = 0; k < g->k; k++)
+                    host[((size_t)k * cp + c) * op + o] =
+                        av__f32_to_f16(w[((size_t)o * g->c + c) * g->k + k]);
+    } else { /* ConvTranspose: W [c][y_ch][K]; tap k of the GEMM is m = M - 1 - k */
+        const int s = g->up, kt = g->transposed_k;
+        for (int k = 0; k < g->k; k++)
+            for (int c = 0; c < g->c; c++)
+                for (int p = 0; p * g->y_ch < g->o; p++)
+                    for (int co = 0; co < g->y_ch; co++) {
+                        const int tap = p + s * (g->k - 1 - k);
+                        if (tap < kt)
+                            host[((size_t)k * cp + c) * op + p * g->y_ch + co] =
+                                av__f32_to_f16(w[((size_t)c * g->y_ch + co) * kt + tap]);
+                    }
+    }
     cudaError_t e = cudaMalloc(dev, count * sizeof *host);
     if (e == cudaSuccess)
         e = cudaMemcpy(*dev, host, count * sizeof *host, cudaMemcpyHostToDevice);

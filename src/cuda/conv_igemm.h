@@ -18,9 +18,19 @@
 
 #include "cuda/conv_post.h"
 
-/* The geometry the kernel runs: batch, lengths, channels, taps, dilation, leading pad. */
+/* The geometry the kernel runs: batch, lengths, channels, taps, dilation, leading pad of the
+ * convolution the GEMM computes (t_out rows, o columns), and where its results go:
+ *   convolution    up 1, crop 0, y_len = t_out, y_ch = o, transposed_k 0
+ *   ConvTranspose  (stride s, kernel K, dilation 1, leading pad pb) by phases: with
+ *                  M = ceil(K / s) taps, GEMM row q and column p * y_ch + co (phase p < s) hold
+ *                  Y[q * s + p - pb, co] = sum over m < M, c of X[q - m, c] W[c, co, p + s m]
+ *                  (the convolution with k M, dil 1, pad M - 1, o s * y_ch and weights
+ *                  W'[M - 1 - m][c][p * y_ch + co] = W[c, co, p + s m], zero past K); up s,
+ *                  crop pb, t_out = ceil((y_len + pb) / s), transposed_k K.
+ * Rows of Y no (row, phase) reaches are not written (none, for these t_out). */
 typedef struct av__igemm_geo {
     int n, t_in, t_out, c, o, k, dil, pad;
+    int up, crop, y_len, y_ch, transposed_k;
 } av__igemm_geo;
 
 #define AV__IGEMM_CONFIGS 15
@@ -32,9 +42,10 @@ bool av__igemm_fits(const av__igemm_geo *g);
 /* Configuration cfg's name ("128x64/8w"). */
 const char *av__igemm_config_name(int cfg);
 
-/* Weights for the kernel: w (host float32 in ONNX layout [O, C, K]) as float16
- * [K][C rounded up to 32][O rounded up to 128] (zeros in the padding) in new device memory
- * *dev (cudaFree it). Also raises every configuration's shared-memory limit (once). */
+/* Weights for the kernel: w (host float32 in ONNX layout: Conv [O, C, K], ConvTranspose
+ * [C, y_ch, transposed_k]) as float16 [k][C rounded up to 32][o rounded up to 128] (zeros in
+ * the padding) in new device memory *dev (cudaFree it). Also raises the configurations'
+ * shared-memory limits on the current device. */
 cudaError_t av__igemm_upload_weights(const av__igemm_geo *g, const float *w, void **dev);
 
 /* Whether the pointers a launch would get are aligned as it needs (16 bytes: x, y, every

@@ -354,7 +354,11 @@ void conv_geo_make(const av__conv_params *p, int x_last, int y_last, int c_last,
                 g->stage_x = 1;
         } else {
             int64_t full = (in[a] - 1) * g->stride[a] + extent; // every position an input reaches
-            int64_t q = pb[a] < pe[a] ? pb[a] : pe[a];
+            // what the output leaves out of the full result at each end: pb at the start,
+            // full - pb - out (pe - output_padding, negative when output_padding reaches past
+            // the last position an input touches) at the end; cuDNN crops q from both
+            int64_t end = full - pb[a] - out[a];
+            int64_t q = pb[a] < end ? pb[a] : end;
             if (q < 0)
                 q = 0;
             if (q > extent - 1)
@@ -1072,31 +1076,39 @@ av_status own_enqueue(const av__cuda_ctx *ctx, const conv_state *s, int cfg, con
 }
 
 // The own kernel's geometry of the node, when it can run it: float16 storage, channels-last,
-// one spatial axis that varies (any others of extent 1 with a kernel of 1 and no pads), stride
-// 1, one group, a constant W, sizes within conv_igemm.h's limits.
+// one spatial axis that varies (any others of extent 1 with a kernel of 1 and no pads), one
+// group, a constant W, sizes within conv_igemm.h's limits; a Conv of stride 1, or a
+// ConvTranspose of dilation 1 (any stride: by phases, conv_igemm.h).
 bool own_geo(const av__cuda_ctx *ctx, const conv_state *s, const conv_node *cn,
              av__igemm_geo *ig)
 {
     const av__conv_params *p = &cn->p;
     const av__tensor *hw = ctx->host_in ? ctx->host_in[1] : NULL;
     if (ctx->env->conv_impl == AV__CUDA_CONV_CUDNN || s->dt != AV__DT_F16 ||
-        !cn->channels_last || p->transpose || p->group != 1 || p->nsp < 1 || !hw || !hw->data ||
+        !cn->channels_last || p->group != 1 || p->nsp < 1 || !hw || !hw->data ||
         hw->dtype != AV__DT_F32)
         return false;
     const int last = p->nsp - 1;
-    for (int a = 0; a < p->nsp; a++) {
-        if (p->stride[a] != 1)
+    for (int a = 0; a < last; a++)
+        if (p->stride[a] != 1 || p->in_sp[a] != 1 || p->kernel[a] != 1 || p->pad_begin[a] ||
+            p->pad_end[a])
             return false;
-        if (a != last && (p->in_sp[a] != 1 || p->kernel[a] != 1 || p->pad_begin[a] ||
-                          p->pad_end[a]))
+    if ((!p->transpose && p->stride[last] != 1) || (p->transpose && p->dilation[last] != 1))
+        return false;
+    const int64_t v[9] = {p->batch,  p->in_sp[last],    p->out_sp[last],
+                          p->in_ch,  p->out_ch,         p->kernel[last],
+                          p->dilation[last], p->pad_begin[last], p->stride[last]};
+    for (int i = 0; i < 9; i++)
+        if (v[i] < 0 || v[i] > INT_LIMIT / 64)
             return false;
+    const int n = (int)v[0], t_in = (int)v[1], t_out = (int)v[2], c = (int)v[3], o = (int)v[4];
+    const int k = (int)v[5], dil = (int)v[6], pb = (int)v[7], st = (int)v[8];
+    if (!p->transpose) {
+        *ig = {n, t_in, t_out, c, o, k, dil, pb, 1, 0, t_out, o, 0};
+    } else {
+        const int m = (k + st - 1) / st;
+        *ig = {n, t_in, (t_out + pb + st - 1) / st, c, st * o, m, 1, m - 1, st, pb, t_out, o, k};
     }
-    const int64_t v[8] = {p->batch, p->in_sp[last], p->out_sp[last], p->in_ch, p->out_ch,
-                          p->kernel[last], p->dilation[last], p->pad_begin[last]};
-    for (int i = 0; i < 8; i++)
-        if (v[i] < 0 || v[i] > INT_LIMIT)
-            return false;
-    *ig = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6], (int)v[7]};
     return av__igemm_fits(ig);
 }
 

@@ -511,10 +511,22 @@ static const fused_spec own_cases[] = {
               .pb = {4}, .pe = {4})},
     {.cv = C1(.label = "own 64->64 k1 L3001 +add +add", .c = 64, .o = 64, .len = {3001}, .k = {1}),
      .n_post = 2, .post = {"add", "add"}},
+    /* ConvTranspose by phases: HiFi-GAN's upsamplers, stride 1, asymmetric pads with
+     * output_padding */
+    {.cv = T1(.label = "own T 32->16 k16 s8 p4 L29 +leaky", .c = 32, .o = 16, .len = {29},
+              .k = {16}, .s = {8}, .pb = {4}, .pe = {4}),
+     .n_post = 1, .post = {"leaky_relu"}, .alpha = {0.1f}},
+    {.cv = T1(.label = "own T 64->32 k4 s2 p1 L100 +add", .c = 64, .o = 32, .len = {100},
+              .k = {4}, .s = {2}, .pb = {1}, .pe = {1}),
+     .n_post = 1, .post = {"add"}},
+    {.cv = T1(.label = "own T 24->16 k3 s1 p1 L50", .c = 24, .o = 16, .len = {50}, .k = {3},
+              .pb = {1}, .pe = {1})},
+    {.cv = T1(.label = "own T 16->8 k5 s3 pads 3/1 op2 L20", .c = 16, .o = 8, .len = {20},
+              .k = {5}, .s = {3}, .pb = {3}, .pe = {1}, .op = {2})},
 };
 
-/* Layers it leaves to cuDNN even when forced: stride 2, groups, channels not a multiple of 8, a
- * runtime W. */
+/* Layers it leaves to cuDNN even when forced: a Conv of stride 2, groups, channels not a
+ * multiple of 8, a dilated ConvTranspose, a runtime W. */
 static const fused_spec own_declined[] = {
     {.cv = C1(.label = "own? stride 2", .c = 32, .o = 32, .len = {100}, .k = {3}, .s = {2},
               .pb = {1}, .pe = {1})},
@@ -522,6 +534,8 @@ static const fused_spec own_declined[] = {
               .pb = {1}, .pe = {1})},
     {.cv = C1(.label = "own? 12 channels", .c = 12, .o = 16, .len = {100}, .k = {3}, .pb = {1},
               .pe = {1})},
+    {.cv = T1(.label = "own? T dilation 2", .c = 16, .o = 16, .len = {30}, .k = {3}, .s = {2},
+              .d = {2}, .pb = {1}, .pe = {1})},
 };
 
 static void test_own_kernel(cuda_harness *h)
@@ -569,7 +583,7 @@ static void test_own_kernel(cuda_harness *h)
     /* every configuration on a few of the cases (the fastest one above is only one of them) */
     for (int cfg = 0; cfg < av__cuda_conv_own_configs(); cfg++) {
         av__cuda_context_set_conv_impl(h->cx[1], 2, cfg);
-        static const int pick[] = {0, 2, 3, 5, 8};
+        static const int pick[] = {0, 2, 3, 5, 8, 10};
         for (size_t i = 0; i < sizeof pick / sizeof pick[0]; i++) {
             int own0, cudnn0, own1, cudnn1;
             av__cuda_context_conv_counts(h->cx[1], &own0, &cudnn0);
