@@ -345,7 +345,7 @@ def train_vocoder(a, preset, corpus, device, deadline):
         f"~{(ng + nd) * 12 / 2**20:.1f} MiB")
     mel_fn = DecoderMel(preset.mel).to(device)
     csvlog = CsvLog(os.path.join(a.work, "vocoder.csv"), VOCODER_FIELDS)
-    use_bf16 = device.type == "cuda"
+    use_bf16 = device.type == "cuda" and a.voc_precision == "bf16"
     ac = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else \
         (lambda: torch.autocast("cpu", enabled=False))
     avg = Averager()
@@ -449,6 +449,8 @@ def main(argv=None):
     ap.add_argument("--segment", type=int, help="vocoder crop, samples")
     ap.add_argument("--lr", type=float)
     ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--voc-precision", choices=["bf16", "fp32"], default="bf16",
+                    help="vocoder on a GPU: bf16 autocast (default) or fp32 (TF32 products)")
     ap.add_argument("--lr-decay", type=float, default=1.0,
                     help="vocoder: multiply the learning rate by this per 1000 steps")
     ap.add_argument("--kl-weight", type=float, default=1.0)
