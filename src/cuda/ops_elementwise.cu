@@ -598,6 +598,49 @@ __device__ __forceinline__ void cast_st(uint8_t *p, int64_t i, int64_t v)
 __device__ __forceinline__ void cast_st(boolb *p, int64_t i, float v) { p[i].u = v != 0.0f; }
 __device__ __forceinline__ void cast_st(boolb *p, int64_t i, int64_t v) { p[i].u = v != 0; }
 
+/* float64: loads as double; stores from double as av__ew_store_f64, into double exactly */
+__device__ __forceinline__ double cast_ld(const double *p, int64_t i) { return p[i]; }
+__device__ __forceinline__ void cast_st(double *p, int64_t i, float v) { p[i] = (double)v; }
+__device__ __forceinline__ void cast_st(double *p, int64_t i, int64_t v) { p[i] = (double)v; }
+__device__ __forceinline__ void cast_st(double *p, int64_t i, double v) { p[i] = v; }
+__device__ __forceinline__ void cast_st(float *p, int64_t i, double v) { p[i] = (float)v; }
+__device__ __forceinline__ void cast_st(f16b *p, int64_t i, double v)
+{
+    p[i].u = f32_to_f16(f64_to_f32_odd(v));
+}
+__device__ __forceinline__ void cast_st(bf16b *p, int64_t i, double v)
+{
+    p[i].u = f32_to_bf16(f64_to_f32_odd(v));
+}
+__device__ __forceinline__ void cast_st(int64_t *p, int64_t i, double v) { p[i] = sat_i64(v); }
+__device__ __forceinline__ void cast_st(int32_t *p, int64_t i, double v)
+{
+    p[i] = (int32_t)trunc_sat(v, -2147483648.0, 2147483647.0);
+}
+__device__ __forceinline__ void cast_st(int8_t *p, int64_t i, double v)
+{
+    p[i] = (int8_t)trunc_sat(v, -128.0, 127.0);
+}
+__device__ __forceinline__ void cast_st(uint8_t *p, int64_t i, double v)
+{
+    p[i] = (uint8_t)trunc_sat(v, 0.0, 255.0);
+}
+__device__ __forceinline__ void cast_st(boolb *p, int64_t i, double v) { p[i].u = v != 0.0; }
+
+/* IsNaN / IsInf of float64 (the float kernels compute in float, which would keep a NaN but turn
+ * a finite double beyond float's range into inf) */
+__global__ void k_isnan_f64(const double *x, uint8_t *y, int64_t n)
+{
+    EW_LOOP(i, n)
+    y[i] = isnan(x[i]);
+}
+
+__global__ void k_isinf_f64(const double *x, uint8_t *y, int64_t n, int pos, int neg)
+{
+    EW_LOOP(i, n)
+    y[i] = isinf(x[i]) && (x[i] > 0.0 ? pos : neg);
+}
+
 template <typename S, typename D> __global__ void k_cast(const S *x, D *y, int64_t n)
 {
     EW_LOOP(i, n)
@@ -781,6 +824,22 @@ const void *in_data(const av__cuda_ctx *ctx, int i) { return ctx->op->in[i]->dat
 void *out_data(const av__cuda_ctx *ctx, int i) { return ctx->op->out[i]->data; }
 
 av_status launch_nothing(const av__cuda_ctx *, const ew_state *) { return AV_STATUS_OK; }
+
+av_status launch_isnan_f64(const av__cuda_ctx *ctx, const ew_state *s)
+{
+    k_isnan_f64<<<blocks_for(s->n), EW_THREADS, 0, ctx->env->stream>>>(
+        (const double *)in_data(ctx, 0), (uint8_t *)out_data(ctx, 0), s->n);
+    return launched(ctx);
+}
+
+av_status launch_isinf_f64(const av__cuda_ctx *ctx, const ew_state *s)
+{
+    const ew_dp &p = as<unary_state>(s)->p;
+    k_isinf_f64<<<blocks_for(s->n), EW_THREADS, 0, ctx->env->stream>>>(
+        (const double *)in_data(ctx, 0), (uint8_t *)out_data(ctx, 0), s->n, p.detect_pos,
+        p.detect_neg);
+    return launched(ctx);
+}
 
 template <int OP, typename T, typename TO>
 av_status launch_unary(const av__cuda_ctx *ctx, const ew_state *s)
@@ -995,6 +1054,8 @@ ew_launch_fn pick_unary(int op, av__dtype t)
     case AV__DT_I32: return pick_unary_int<int32_t>(op);
     case AV__DT_I64: return pick_unary_int<int64_t>(op);
     case AV__DT_BOOL: return op == AV__EW_NOT ? launch_unary<AV__EW_NOT, uint8_t, uint8_t> : NULL;
+    case AV__DT_F64:
+        return op == AV__EW_ISNAN ? launch_isnan_f64 : op == AV__EW_ISINF ? launch_isinf_f64 : NULL;
     default: return NULL;
     }
 }
@@ -1114,6 +1175,7 @@ template <typename S> ew_launch_fn pick_cast_to(av__dtype d)
     case AV__DT_I8: return launch_cast<S, int8_t>;
     case AV__DT_U8: return launch_cast<S, uint8_t>;
     case AV__DT_BOOL: return launch_cast<S, boolb>;
+    case AV__DT_F64: return launch_cast<S, double>;
     default: return NULL;
     }
 }
@@ -1129,6 +1191,7 @@ ew_launch_fn pick_cast(av__dtype s, av__dtype d)
     case AV__DT_I8: return pick_cast_to<int8_t>(d);
     case AV__DT_U8: return pick_cast_to<uint8_t>(d);
     case AV__DT_BOOL: return pick_cast_to<boolb>(d);
+    case AV__DT_F64: return pick_cast_to<double>(d);
     default: return NULL;
     }
 }

@@ -411,6 +411,24 @@ static void test_isnan_isinf(void)
             check(label, n, 17, 1, (av__tensor *[]){&x}, 0, NULL);
             opt_node_free(n);
         }
+    /* float64 (the pitch encoder's IsInf reads a Cast to float64): 1e300 is finite there */
+    av__tensor d = t_as(&x, AV__DT_F64);
+    double *dv = d.data;
+    for (int64_t i = 3; i < av__tensor_count(&d); i += 11)
+        dv[i] = i % 2 ? 1e300 : -1e300;
+    n = node_new("IsNaN", 1, 1);
+    check("IsNaN f64 [3,1001]", n, 17, 1, (av__tensor *[]){&d}, 0, NULL);
+    opt_node_free(n);
+    for (int pos = 0; pos < 2; pos++) {
+        char label[96];
+        n = node_new("IsInf", 1, 1);
+        opt_attr_int(n, "detect_positive", pos);
+        opt_attr_int(n, "detect_negative", 1 - pos);
+        snprintf(label, sizeof label, "IsInf +%d -%d f64 [3,1001]", pos, 1 - pos);
+        check(label, n, 17, 1, (av__tensor *[]){&d}, 0, NULL);
+        opt_node_free(n);
+    }
+    t_free(&d, 1);
     t_free(&x, 1);
 }
 
@@ -786,7 +804,8 @@ static void test_where(void)
 /* ---- Cast ------------------------------------------------------------------------------------ */
 
 static const av__dtype cast_dts[] = {AV__DT_F32, AV__DT_F16, AV__DT_BF16, AV__DT_I64,
-                                     AV__DT_I32, AV__DT_I8, AV__DT_U8, AV__DT_BOOL};
+                                     AV__DT_I32, AV__DT_I8, AV__DT_U8, AV__DT_BOOL,
+                                     AV__DT_F64};
 
 /* Casts x to every dtype; skip_f32: check a float32 target in fp32 math only (values that
  * float16 storage of the result cannot hold). */
@@ -853,6 +872,18 @@ static void test_cast(void)
     cast_all("wide", &w64, 1, 0);
     cast_all("wide", &w32, 1, 0);
     cast_all("mid", &m64, 1, 0);
+
+    /* float64 sources: beyond float's range and precision, specials (fp32 math only: a float32
+     * target in float16 storage could not hold them) */
+    static const double dv[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e300, -1e300, 1e-300,
+                                3.4028235677973366e38, 3.4028236e38, 2.5, -2.5, 0.1,
+                                1.0000000000000002, 65519.99, 65520.0, 255.5, -128.5, 3e9,
+                                -3e9, 9.3e18, -9.3e18, 2147483647.5, 16777217.0, 1e-45,
+                                (double)(1LL << 53) + 2.0};
+    const int64_t nd = (int64_t)(sizeof dv / sizeof dv[0]);
+    av__tensor d64 = opt_tensor(AV__DT_F64, 1, &nd, dv);
+    cast_all("f64", &d64, 1, 1);
+    t_free(&d64, 1);
 
     /* CastLike takes the target dtype from its second input */
     av__tensor like = t_int(AV__DT_I32, &S_1, 0, 1);
