@@ -501,21 +501,7 @@ av_status av__calib_cache_write(const char *path, int version, av__calib_method 
                           FP_SCALE_BITS) < 0;
     for (size_t k = 0; k < n && !failed; k++)
         failed = fprintf(f, "%s: %08lx\n", names[k], (unsigned long)float_bits(scales[k])) < 0;
-    failed = failed || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int errnum = errno;
-    if (fclose(f) != 0 && !failed) {
-        failed = 1;
-        errnum = errno;
-    }
-    if (failed) {
-        st = av__fail(err, err_size, AV_STATUS_IO, "%s: write error: %s", tmp, strerror(errnum));
-        remove(tmp);
-    } else if (rename(tmp, path) != 0) {
-        st = av__fail(err, err_size, AV_STATUS_IO,
-                      "%s: cannot rename the temporary file into place: %s", path,
-                      strerror(errno));
-        remove(tmp);
-    }
+    st = av__file_commit(f, failed, errno, tmp, path, err, err_size);
 done:
     av__free(tmp);
     av__free(refs);

@@ -379,21 +379,7 @@ av_status av__timing_cache_write(const char *path, const av__timing_env *env,
                          (unsigned long long)c->e[i].gemm_bytes,
                          (unsigned long long)c->e[i].onednn_ns,
                          (unsigned long long)c->e[i].onednn_bytes) < 0;
-    failed = failed || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int errnum = errno;
-    if (fclose(f) != 0 && !failed) {
-        failed = 1;
-        errnum = errno;
-    }
-    if (failed) {
-        st = av__fail(err, err_size, AV_STATUS_IO, "%s: write error: %s", tmp, strerror(errnum));
-        remove(tmp);
-    } else if (rename(tmp, path) != 0) {
-        st = av__fail(err, err_size, AV_STATUS_IO,
-                      "%s: cannot rename the temporary file into place: %s", path,
-                      strerror(errno));
-        remove(tmp);
-    }
+    st = av__file_commit(f, failed, errno, tmp, path, err, err_size);
 done:
     av__free(tmp);
     return st;

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "autovoice/common.h"
 
@@ -24,5 +25,12 @@ void av__log(av_log_level level, const char *fmt, ...) __attribute__((format(pri
  * Returns `status` so error paths read `return av__fail(err, n, AV_STATUS_FORMAT, "...", ...)`. */
 av_status av__fail(char *err, size_t size, av_status status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Finishes a file written whole to `tmp` for `path` (src/core/file.c): unless `failed` (a write
+ * already failed, with `errnum`), flushes f to disk and closes it, then renames tmp over path.
+ * f is closed in every case; on any failure tmp is removed and AV_STATUS_IO names the file and the
+ * system's reason, so a failed write never leaves a partial file at path. */
+av_status av__file_commit(FILE *f, int failed, int errnum, const char *tmp, const char *path,
+                          char *err, size_t err_size);
 
 #endif /* AV_CORE_INTERNAL_H */

@@ -442,24 +442,10 @@ static av_status write_plan(const av__graph *g, const char *path, const wb *meta
     }
     out_zeros(&o, (size_t)(weights_size - at));
     uint64_t sum = av__xxh64_digest(&o.hash);
-    int errnum = errno;
     if (!o.failed && (fseek(o.f, AV__PLAN_OFF_CHECKSUM, SEEK_SET) != 0 ||
-                      fwrite(&sum, 8, 1, o.f) != 1 || fflush(o.f) != 0 || fsync(fileno(o.f)) != 0))
+                      fwrite(&sum, 8, 1, o.f) != 1))
         o.failed = 1;
-    if (o.failed)
-        errnum = errno;
-    if (fclose(o.f) != 0 && !o.failed) {
-        o.failed = 1;
-        errnum = errno;
-    }
-    if (o.failed) {
-        st = av__fail(err, err_size, AV_STATUS_IO, "%s: write error: %s", tmp, strerror(errnum));
-        remove(tmp);
-    } else if (rename(tmp, path) != 0) {
-        st = av__fail(err, err_size, AV_STATUS_IO, "%s: cannot rename %s into place: %s", path,
-                      tmp, strerror(errno));
-        remove(tmp);
-    }
+    st = av__file_commit(o.f, o.failed, errno, tmp, path, err, err_size);
 done:
     av__free(tmp);
     return st;
